@@ -1,0 +1,82 @@
+/**
+ * Where the client gets its AccessKey pair (and optional STS token) for each request.
+ * The default source wraps the `@alicloud/credentials` default chain (spec §7), which caches and
+ * refreshes temporary credentials itself; asking it on every request picks up refreshed keys.
+ */
+import Credential from '@alicloud/credentials';
+import { redactSecrets } from './errors';
+
+export interface Credentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** STS SecurityToken when the key pair is temporary. */
+  securityToken?: string;
+}
+
+export interface CredentialSource {
+  /** Called once per request; implementations cache as they see fit. */
+  getCredentials(): Promise<Credentials>;
+}
+
+/** No usable credentials were found or the source failed. The message never contains secret values. */
+export class StarRocksCredentialsError extends Error {
+  override readonly name = 'StarRocksCredentialsError';
+  readonly code = 'ERR_STARROCKS_CREDENTIALS' as const;
+}
+
+const HOW_TO_SET =
+  'Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (plus ALIBABA_CLOUD_SECURITY_TOKEN for STS keys), ' +
+  'or configure a profile in ~/.aliyun/config.json or ~/.alibabacloud/credentials (select it with ALIBABA_CLOUD_PROFILE), ' +
+  'or the OIDC variables ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE, ' +
+  'or run on ECS with a RAM role (ALIBABA_CLOUD_ECS_METADATA), or set ALIBABA_CLOUD_CREDENTIALS_URI.';
+
+function checked(c: Credentials, origin: string): Credentials {
+  if (!c.accessKeyId || !c.accessKeySecret) {
+    throw new StarRocksCredentialsError(`The ${origin} returned no AccessKeyId/AccessKeySecret. ${HOW_TO_SET}`);
+  }
+  const out: Credentials = { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret };
+  if (c.securityToken) out.securityToken = c.securityToken;
+  return out;
+}
+
+/** A fixed key pair (tests, or keys injected by the caller). */
+export function staticCredentials(c: Credentials): CredentialSource {
+  const value = checked(c, 'static credential source');
+  return { getCredentials: async () => value };
+}
+
+/**
+ * The `@alicloud/credentials` default chain: environment variables, OIDC role, CLI profile,
+ * credentials file, ECS RAM role, credentials URI (spec §7), resolved lazily on the first request.
+ */
+export function defaultCredentialSource(): CredentialSource {
+  let credential: Credential | undefined;
+  return {
+    async getCredentials(): Promise<Credentials> {
+      let model;
+      try {
+        // Constructing the chain never throws for a missing configuration; the first call does.
+        credential ??= new Credential();
+        model = await credential.getCredential();
+      } catch (err) {
+        // Library messages name providers and variables; redact env secrets defensively anyway, and do not
+        // attach the raw error as `cause` so nothing unredacted travels into logs.
+        const reason = redactSecrets(err instanceof Error ? err.message : String(err), [
+          process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+          process.env.ALIBABA_CLOUD_SECURITY_TOKEN,
+        ]);
+        throw new StarRocksCredentialsError(
+          `No Alibaba Cloud credentials could be loaded from the default chain (${reason}). ${HOW_TO_SET}`,
+        );
+      }
+      return checked(
+        {
+          accessKeyId: model.accessKeyId ?? '',
+          accessKeySecret: model.accessKeySecret ?? '',
+          ...(model.securityToken ? { securityToken: model.securityToken } : {}),
+        },
+        'default credential chain',
+      );
+    },
+  };
+}
