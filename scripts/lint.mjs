@@ -1,0 +1,231 @@
+#!/usr/bin/env node
+// starwave's own lint rules (zero dependencies). `npm run lint`; prints `file:line: rule: explanation`, exits 1 on any.
+//
+//   workflow-imports      src/workflows imports only @temporalio/workflow, src/workflows and src/planning by
+//                         relative path, or anything with `import type` (erased before bundling).
+//   workflow-determinism  src/workflows and src/planning (bundled into the workflow sandbox): no Node built-ins,
+//                         undici, Date.now(, Math.random(, setTimeout(, console.: replay must be deterministic;
+//                         use Temporal's timers (sleep), log, and time passed in as input.
+//   no-console-log        no console.log in src/ outside src/cli and src/demo: library code logs through
+//                         Temporal's log or an injected logger.
+//   no-focused-tests      no .only( / .skip( in test/: CI must run every test.
+//   no-access-key         nothing that looks like an Alibaba Cloud AccessKey ID outside test/.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// `--root DIR` lints another tree (used to check the linter itself against planted violations).
+const rootFlag = process.argv.indexOf('--root');
+const root = rootFlag > 0 && process.argv[rootFlag + 1]
+  ? resolve(process.argv[rootFlag + 1])
+  : resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SKIP_DIRS = new Set(['node_modules', '.git', '.temporal', '.data', 'dist', 'coverage']);
+const CODE_EXT = /\.(?:[cm]?ts|[cm]?js|tsx|jsx)$/;
+const PURE_DIRS = ['src/workflows', 'src/planning'];
+const CONSOLE_ALLOWED_DIRS = ['src/cli', 'src/demo'];
+const ACCESS_KEY = /LTAI[0-9A-Za-z]{12,}/g;
+const BUILTINS = new Set(builtinModules.flatMap((name) => [name, name.split('/')[0]]));
+
+/** @type {string[]} */
+const violations = [];
+const report = (file, line, rule, explanation) => violations.push(`${file}:${line}: ${rule}: ${explanation}`);
+
+/** @param {string} dir @returns {string[]} repo-relative paths with '/' separators */
+function walk(dir) {
+  const out = [];
+  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+    if (SKIP_DIRS.has(entry.name)) continue;
+    const rel = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...walk(rel));
+    else if (entry.isFile()) out.push(rel);
+  }
+  return out;
+}
+
+const under = (file, dir) => file === dir || file.startsWith(`${dir}/`);
+
+/**
+ * Blanks comments (and, with `strings: true`, string/template/regex contents) with spaces, keeping newlines so
+ * offsets map to the same line numbers. Template `${...}` expressions stay code.
+ * @param {string} src
+ * @param {{ strings: boolean }} opts
+ */
+function blank(src, opts) {
+  const out = src.split('');
+  const wipe = (from, to) => {
+    for (let k = from; k < to; k++) if (out[k] !== '\n') out[k] = ' ';
+  };
+  /** @type {number[]} brace depth at each open `${` */
+  const templateStack = [];
+  let braceDepth = 0;
+  let lastSignificant = '';
+  let i = 0;
+  const n = src.length;
+  const scanString = (quote, start) => {
+    let j = start + 1;
+    while (j < n && src[j] !== quote && src[j] !== '\n') j += src[j] === '\\' ? 2 : 1;
+    if (opts.strings) wipe(start + 1, j);
+    return j + 1;
+  };
+  // Returns the index after the template chunk; stops after '`' or after '${' (pushing onto the stack).
+  const scanTemplate = (start) => {
+    let j = start;
+    while (j < n) {
+      if (src[j] === '\\') j += 2;
+      else if (src[j] === '`') break;
+      else if (src[j] === '$' && src[j + 1] === '{') {
+        if (opts.strings) wipe(start, j);
+        templateStack.push(braceDepth);
+        braceDepth++;
+        return j + 2;
+      } else j++;
+    }
+    if (opts.strings) wipe(start, j);
+    return j + 1;
+  };
+  while (i < n) {
+    const c = src[i];
+    const next = src[i + 1];
+    if (c === '/' && next === '/') {
+      const end = src.indexOf('\n', i);
+      const stop = end === -1 ? n : end;
+      wipe(i, stop);
+      i = stop;
+    } else if (c === '/' && next === '*') {
+      const end = src.indexOf('*/', i + 2);
+      const stop = end === -1 ? n : end + 2;
+      wipe(i, stop);
+      i = stop;
+    } else if (c === '"' || c === "'") {
+      i = scanString(c, i);
+      lastSignificant = 'a';
+    } else if (c === '`') {
+      i = scanTemplate(i + 1);
+      lastSignificant = 'a';
+    } else if (c === '/' && (lastSignificant === '' || '(,=:[!&|?{};+-*%<>~^'.includes(lastSignificant))) {
+      // Regex literal.
+      let j = i + 1;
+      let inClass = false;
+      while (j < n && src[j] !== '\n') {
+        if (src[j] === '\\') j++;
+        else if (src[j] === '[') inClass = true;
+        else if (src[j] === ']') inClass = false;
+        else if (src[j] === '/' && !inClass) break;
+        j++;
+      }
+      if (opts.strings) wipe(i + 1, j);
+      i = j + 1;
+      lastSignificant = 'a';
+    } else {
+      if (c === '{') braceDepth++;
+      if (c === '}') {
+        braceDepth--;
+        if (templateStack.length && templateStack[templateStack.length - 1] === braceDepth) {
+          templateStack.pop();
+          i = scanTemplate(i + 1);
+          lastSignificant = 'a';
+          continue;
+        }
+      }
+      if (!/\s/.test(c)) lastSignificant = /[\w$)\]]/.test(c) ? 'a' : c;
+      i++;
+    }
+  }
+  return out.join('');
+}
+
+const lineOf = (src, index) => src.slice(0, index).split('\n').length;
+
+/** Every module specifier a file imports, with whether the import is erased (type-only). */
+function importsOf(code) {
+  /** @type {{ specifier: string, typeOnly: boolean, index: number }[]} */
+  const found = [];
+  const fromClause = /\b(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*(['"])([^'"\n]+)\4/g;
+  for (const m of code.matchAll(fromClause)) {
+    const clause = m[3] ?? '';
+    const named = /^\{([\s\S]*)\}$/.exec(clause.trim());
+    const allInlineTypes =
+      named !== null &&
+      named[1].split(',').map((s) => s.trim()).filter(Boolean).every((s) => s.startsWith('type '));
+    found.push({ specifier: m[5], typeOnly: Boolean(m[2]) || allInlineTypes, index: m.index });
+  }
+  const bare = /\bimport\s*(['"])([^'"\n]+)\1/g; // side-effect import
+  for (const m of code.matchAll(bare)) found.push({ specifier: m[2], typeOnly: false, index: m.index });
+  const calls = /\b(?:require|import)\s*\(\s*(['"])([^'"\n]+)\1\s*\)/g;
+  for (const m of code.matchAll(calls)) found.push({ specifier: m[2], typeOnly: false, index: m.index });
+  return found;
+}
+
+function checkPure(file, code, codeNoStrings) {
+  // Planning is pure but may use pure packages (zod); only workflows get the import allowlist.
+  const isWorkflow = under(file, 'src/workflows');
+  for (const { specifier, typeOnly, index } of importsOf(code)) {
+    const line = lineOf(code, index);
+    const bareName = specifier.startsWith('node:') ? specifier.slice(5) : specifier;
+    if (specifier.startsWith('node:') || BUILTINS.has(bareName)) {
+      if (!typeOnly) report(file, line, 'workflow-determinism', `imports Node built-in '${specifier}'; workflows run in Temporal's deterministic sandbox`);
+      continue;
+    }
+    if (specifier === 'undici' || specifier.startsWith('undici/')) {
+      if (!typeOnly) report(file, line, 'workflow-determinism', "imports undici; do I/O in activities, not workflows");
+      continue;
+    }
+    if (typeOnly || specifier === '@temporalio/workflow' || !isWorkflow) continue;
+    if (specifier.startsWith('.')) {
+      const target = relative(root, resolve(root, dirname(file), specifier)).split(sep).join('/');
+      if (PURE_DIRS.some((dir) => under(target, dir))) continue;
+      report(file, line, 'workflow-imports', `imports '${specifier}' (${target}) as a value; only src/workflows and src/planning may be, use 'import type' for the rest`);
+      continue;
+    }
+    report(file, line, 'workflow-imports', `imports '${specifier}' as a value; workflows may import only @temporalio/workflow (use 'import type' for types)`);
+  }
+  const banned = [
+    [/\bDate\.now\s*\(/g, 'Date.now( reads the clock; pass time in as input (pure planning) or use Temporal workflow time explicitly'],
+    [/\bMath\.random\s*\(/g, 'Math.random() is not replay-safe; use uuid4() from @temporalio/workflow or a seed in workflow input'],
+    [/(?<![\w$.])setTimeout\s*\(/g, 'setTimeout( in a workflow; use sleep() or condition() from @temporalio/workflow'],
+    [/\bconsole\./g, 'console. in a workflow; use log from @temporalio/workflow (replay-aware)'],
+  ];
+  for (const [pattern, explanation] of banned) {
+    for (const m of codeNoStrings.matchAll(pattern)) report(file, lineOf(codeNoStrings, m.index), 'workflow-determinism', explanation);
+  }
+}
+
+const files = walk('');
+for (const file of files) {
+  const full = join(root, file);
+  if (statSync(full).size > 5_000_000) continue;
+  const raw = readFileSync(full);
+  if (raw.includes(0)) continue; // binary
+  const text = raw.toString('utf8');
+
+  if (!under(file, 'test') && file !== 'package-lock.json') {
+    for (const m of text.matchAll(ACCESS_KEY)) {
+      report(file, lineOf(text, m.index), 'no-access-key', `'${m[0].slice(0, 6)}...' looks like an Alibaba Cloud AccessKey ID; read credentials from the environment`);
+    }
+  }
+  if (!CODE_EXT.test(file)) continue;
+  const code = blank(text, { strings: false });
+  const codeNoStrings = blank(text, { strings: true });
+
+  if (PURE_DIRS.some((dir) => under(file, dir))) checkPure(file, code, codeNoStrings);
+  if (under(file, 'src') && !CONSOLE_ALLOWED_DIRS.some((dir) => under(file, dir))) {
+    for (const m of codeNoStrings.matchAll(/\bconsole\.log\s*\(/g)) {
+      report(file, lineOf(codeNoStrings, m.index), 'no-console-log', 'console.log in library code; log through Temporal log or an injected logger');
+    }
+  }
+  if (under(file, 'test')) {
+    for (const m of codeNoStrings.matchAll(/\.(only|skip)\s*\(/g)) {
+      report(file, lineOf(codeNoStrings, m.index), 'no-focused-tests', `.${m[1]}( would keep other tests from running in CI`);
+    }
+  }
+}
+
+if (violations.length) {
+  const key = (v) => v.replace(/:(\d+):/, (_, line) => `:${line.padStart(8, '0')}:`);
+  violations.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  for (const v of violations) console.error(v);
+  console.error(`\nlint: ${violations.length} problem(s) in ${files.length} files`);
+  process.exit(1);
+}
+console.log(`lint: ${files.length} files, no problems`);
