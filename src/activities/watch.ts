@@ -1,0 +1,96 @@
+/**
+ * Confirming restarts: one watch per region polls the region's `restarting` instances in pages (so
+ * reads per tick grow with pages, not with instances), and reads an instance on its own only once,
+ * when it leaves `restarting`. It returns as soon as something finished, or after maxWaitMs so the
+ * workflow can add newly launched restarts to the watch. Progress is heartbeated so a retried watch
+ * (after a worker crash) resumes where it was.
+ */
+import type { UnhealthyInput, WatchEvent, WatchInput, WatchResult } from '../workflows/types';
+import type { RegionApi } from './deps';
+import { toApplicationFailure } from './failures';
+
+export interface WatchContext {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  heartbeat: (details: WatchHeartbeat) => void;
+  /** Heartbeat details of the previous attempt, if any. */
+  resumed?: WatchHeartbeat;
+  cancelled: () => boolean;
+}
+
+export interface WatchHeartbeat {
+  seenRestarting: string[];
+}
+
+export async function watchRestarts(api: RegionApi, input: WatchInput, ctx: WatchContext): Promise<WatchResult> {
+  const started = ctx.now();
+  const seen = new Set<string>([...input.watching.filter((w) => w.seenRestarting).map((w) => w.instanceId), ...(ctx.resumed?.seenRestarting ?? [])]);
+  const newlySeen = new Set<string>(ctx.resumed?.seenRestarting ?? []);
+  let reads = 0;
+  try {
+    for (let tick = 0; ; tick++) {
+      if (tick > 0) await ctx.sleep(input.pollIntervalMs);
+      const now = ctx.now();
+      const restarting = await api.describeAllInstances({ regionId: input.region, statuses: ['restarting'] });
+      reads += restarting.pages;
+      const restartingIds = new Set(restarting.items.map((i) => i.instanceId));
+      const events: WatchEvent[] = [];
+      for (const w of input.watching) {
+        if (restartingIds.has(w.instanceId)) {
+          if (!seen.has(w.instanceId)) {
+            seen.add(w.instanceId);
+            newlySeen.add(w.instanceId);
+          }
+          if (now - w.sentAtMs > input.confirmTimeoutMs) events.push({ instanceId: w.instanceId, kind: 'timeout', status: 'restarting', atMs: now });
+          continue;
+        }
+        // Not restarting: it finished, failed, or the restart has not shown up yet (stale read).
+        const unseen = !seen.has(w.instanceId);
+        if (unseen && now - w.sentAtMs < input.flipGraceMs) continue;
+        const instance = await api.describeInstance(w.instanceId);
+        reads += 1;
+        if (!instance) {
+          events.push({ instanceId: w.instanceId, kind: 'gone', atMs: now });
+        } else if (instance.statusClass === 'READY') {
+          events.push({ instanceId: w.instanceId, kind: 'running', status: instance.status, atMs: now, ...(unseen ? { restartNotObserved: true } : {}) });
+        } else if (instance.statusClass === 'RESTARTING') {
+          seen.add(w.instanceId);
+          newlySeen.add(w.instanceId);
+        } else if (instance.statusClass === 'FAILED' || instance.statusClass === 'GONE' || instance.statusClass === 'UNAVAILABLE') {
+          events.push({ instanceId: w.instanceId, kind: 'failed', status: instance.status, atMs: now });
+        } else if (now - w.sentAtMs > input.confirmTimeoutMs) {
+          // Busy or unknown statuses are never treated as healthy; they run out the confirm timeout.
+          events.push({ instanceId: w.instanceId, kind: 'timeout', status: instance.status, atMs: now });
+        }
+      }
+      ctx.heartbeat({ seenRestarting: [...newlySeen] });
+      if (events.length > 0 || now - started >= input.maxWaitMs || input.watching.length === 0 || ctx.cancelled()) {
+        return { events, seenRestarting: [...newlySeen], reads };
+      }
+    }
+  } catch (err) {
+    throw toApplicationFailure(err);
+  }
+}
+
+/** Which of these instances are not running right now (one paged listing of non-running statuses). */
+export async function findUnhealthy(api: RegionApi, input: UnhealthyInput): Promise<{ unhealthy: Array<{ instanceId: string; status: string }>; reads: number }> {
+  try {
+    const wanted = new Set(input.instanceIds);
+    if (wanted.size <= 3) {
+      const unhealthy: Array<{ instanceId: string; status: string }> = [];
+      for (const id of wanted) {
+        const i = await api.describeInstance(id);
+        if (i && i.statusClass !== 'READY') unhealthy.push({ instanceId: id, status: i.status });
+      }
+      return { unhealthy, reads: wanted.size };
+    }
+    const all = await api.describeAllInstances({ regionId: input.region });
+    return {
+      unhealthy: all.items.filter((i) => wanted.has(i.instanceId) && i.statusClass !== 'READY').map((i) => ({ instanceId: i.instanceId, status: i.status })),
+      reads: all.pages,
+    };
+  } catch (err) {
+    throw toApplicationFailure(err);
+  }
+}
