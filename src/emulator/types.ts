@@ -1,0 +1,172 @@
+/** Public shapes of the emulator: options, instance model and the record of calls. */
+import type {
+  DurationDistribution,
+  FaultConfig,
+  FleetSeed,
+  InstanceBehaviour,
+  Tag,
+  WireInstanceStatus,
+} from './schemas';
+
+export interface EmulatorKey {
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** When set, requests with this key must carry `x-acs-security-token` equal to it (STS credentials). */
+  securityToken?: string;
+  /** RAM deny list: actions (e.g. `RestartInstance`) this key may not call. */
+  deniedActions?: string[];
+  /**
+   * How a RAM denial is answered: `gateway` (default) → HTTP 403 `{Code:'Forbidden.RAM', AccessDeniedDetail:{…}}`;
+   * `service` → HTTP 403 service envelope `{ErrCode:'NoPermission', AccessDeniedDetail:'<json string>'}`.
+   */
+  denyStyle?: 'gateway' | 'service';
+}
+
+export const DEFAULT_KEY: EmulatorKey = {
+  accessKeyId: 'STARWAVE0EMULATOR0KEY',
+  accessKeySecret: 'emulator-secret-not-for-production',
+};
+
+export interface EmulatorOptions {
+  /** Regions served, one HTTP listener each (default `['cn-hangzhou']`). */
+  regions?: string[];
+  /** Region i listens on basePort+i; absent or 0 = random ports. */
+  basePort?: number;
+  /** Host to bind (default `127.0.0.1`). */
+  host?: string;
+  /** Initial fleet (default: none). */
+  fleet?: FleetSeed;
+  /** PRNG seed for ids, durations and fault draws (default 1). */
+  seed?: number;
+  /** Restart-duration distribution (default lognormal, median 2000 ms, sigma 0.3). */
+  restartDuration?: DurationDistribution;
+  /** FastMode multiplies the drawn duration by this (default 0.5). */
+  fastModeFactor?: number;
+  /** DescribeInstances page-size cap (default 100). */
+  maxPageSize?: number;
+  /** Accepted key pairs (default one pair, {@link DEFAULT_KEY}). */
+  keys?: EmulatorKey[];
+  /** Initial faults (default none). */
+  faults?: FaultConfig;
+}
+
+export interface EmulatorInstance extends InstanceBehaviour {
+  instanceId: string;
+  instanceName: string;
+  regionId: string;
+  resourceGroupId: string;
+  tags: Tag[];
+  status: WireInstanceStatus;
+  version: string;
+  minorVersion: string;
+  runMode: 'shared_nothing' | 'shared_data' | 'lakehouse';
+  packageType: 'official' | 'trial';
+  payType: 'prePaid' | 'postPaid';
+  architecture: 'onEci' | 'onECS' | 'onBareMetal';
+  maintainablePeriod: string;
+  /** Epoch ms of creation. */
+  beginTime: number;
+  expireTime: number;
+  /** Epoch ms since when the instance is running (for RunningTime). */
+  runningSince: number;
+  /** Creation order (stable DescribeInstances ordering). */
+  createdSeq: number;
+  nodeGroups: EmulatorNodeGroup[];
+}
+
+export interface EmulatorNodeGroup {
+  nodeGroupId: string;
+  nodeGroupName: string;
+  componentType: 'FE' | 'BE' | 'CN';
+  /** UPPERCASE node-group status; RESTARTING only for the group(s) being restarted. */
+  status: string;
+  residentNodeNumber: number;
+}
+
+export interface EmulatorOperation {
+  operationId: string;
+  instanceId: string;
+  regionId: string;
+  operationType: 'restart_cluster' | 'restart_node_group';
+  /** `RUNNING` is inferred (the spec documents only COMPLETED / TERMINATED / HUMAN_PROCESSING). */
+  operationStatus: 'RUNNING' | 'COMPLETED' | 'TERMINATED';
+  gmtCreate: number;
+  gmtEnd?: number;
+  plannedDurationMs: number;
+  fastMode: boolean;
+  nodeGroupId?: string;
+}
+
+interface Stamped {
+  /** Position in the emulator-wide sequence shared by calls, restarts and transitions. */
+  seq: number;
+  /** Epoch ms. */
+  atMs: number;
+  /** ms since the emulator started (monotonic, performance.now based). */
+  tMs: number;
+}
+
+export interface CallRecord extends Stamped {
+  region: string;
+  /** `x-acs-action` if it names a known action, else the path. */
+  action: string;
+  path: string;
+  instanceId?: string;
+  accessKeyId?: string;
+  requestId: string;
+  /** 0 when the connection was dropped. */
+  httpStatus: number;
+  /** Gateway `Code` or service `ErrCode` of a failure (absent on success). */
+  code?: string;
+  /** The fault that decided this answer: `throttling.user`, `throttling.api`, `server-error`, `drop-before`, `drop-after`, `malformed`, `service-failure`. */
+  fault?: string;
+  /** Latency added by the latency fault (ms). */
+  addedLatencyMs?: number;
+  dropped?: boolean;
+}
+
+export type RestartOutcome = 'pending' | 'running' | 'failed' | 'stuck';
+
+export interface RestartRecord extends Stamped {
+  region: string;
+  instanceId: string;
+  action: 'RestartInstance' | 'RestartNodeGroup';
+  nodeGroupId?: string;
+  fastMode: boolean;
+  requestId: string;
+  operationId: string;
+  plannedDurationMs: number;
+  /** Updated in place when the restart ends (`running`/`failed`); `stuck` from the start. */
+  outcome: RestartOutcome;
+  /** When the outcome was decided (running/failed): epoch ms and tMs. */
+  endedAtMs?: number;
+  endedTMs?: number;
+}
+
+export type TransitionCause = 'restart' | 'restart-complete' | 'restart-failed' | 'settle' | 'control';
+
+export interface TransitionRecord extends Stamped {
+  region: string;
+  instanceId: string;
+  from: string;
+  to: string;
+  cause: TransitionCause;
+}
+
+export interface RecordStats {
+  callsByAction: Record<string, number>;
+  callsByRegion: Record<string, number>;
+  /** `${region}/${action}` → count. */
+  callsByRegionAction: Record<string, number>;
+  /** Restarts that took effect, per instance id. */
+  restartsByInstance: Record<string, number>;
+}
+
+export interface EmulatorRecord {
+  calls: CallRecord[];
+  restarts: RestartRecord[];
+  transitions: TransitionRecord[];
+  stats: RecordStats;
+  /** The next seq to be assigned (pass as `since` to fetch only newer entries). */
+  nextSeq: number;
+}
