@@ -128,7 +128,15 @@ export const CLASSIFICATION_RULES: readonly ClassificationRule[] = [
     errorClass: 'unsupported',
     when: (f) => f.message.includes('Unsupported.Non.Whitelist.Operation') || f.code === 'Unsupported.Non.Whitelist.Operation',
   },
-  // 9. Status fallbacks, then everything else.
+  // 9. Request problems named by code (§5.1 bad-request rows). Matched before the status fallbacks so
+  // e.g. UnsupportedHTTPMethod served with 403 stays a bad request; auth Invalid* codes matched above.
+  {
+    name: 'bad-request-code',
+    errorClass: 'bad_request',
+    when: (f) =>
+      codeIn('UnsupportedHTTPMethod', 'ContentLengthDoesNotMatch')(f) || codeStartsWith('Invalid', 'Missing')(f),
+  },
+  // Status fallbacks, then everything else.
   { name: 'http-429', errorClass: 'throttled', when: (f) => f.status === 429 },
   { name: 'http-403', errorClass: 'permission', when: (f) => f.status === 403 },
   { name: 'http-401', errorClass: 'auth', when: (f) => f.status === 401 },

@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { StarRocksCredentialsError, defaultCredentialSource, staticCredentials } from '../../src/starrocks/credentials';
+
+const SECRET = 'FAKEAccessKeySecretDoNotUse00';
+
+function isolateChain(): void {
+  // Keep the chain away from the developer's real config and the ECS metadata service.
+  vi.stubEnv('ALIBABA_CLOUD_CLI_PROFILE_DISABLED', 'true');
+  vi.stubEnv('ALIBABA_CLOUD_CREDENTIALS_FILE', '/nonexistent/starwave-test-credentials');
+  vi.stubEnv('ALIBABA_CLOUD_ECS_METADATA_DISABLED', 'true');
+  vi.stubEnv('ALIBABA_CLOUD_CREDENTIALS_URI', '');
+  vi.stubEnv('ALIBABA_CLOUD_ROLE_ARN', '');
+  vi.stubEnv('ALIBABA_CLOUD_OIDC_PROVIDER_ARN', '');
+  vi.stubEnv('ALIBABA_CLOUD_OIDC_TOKEN_FILE', '');
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('credentials', () => {
+  it('staticCredentials returns the pair and rejects an empty one', async () => {
+    await expect(staticCredentials({ accessKeyId: 'id', accessKeySecret: SECRET }).getCredentials()).resolves.toEqual({
+      accessKeyId: 'id',
+      accessKeySecret: SECRET,
+    });
+    expect(() => staticCredentials({ accessKeyId: '', accessKeySecret: '' })).toThrow(StarRocksCredentialsError);
+  });
+
+  it('default chain reads the environment, including an STS token, on every call', async () => {
+    isolateChain();
+    vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_ID', 'LTAI5tFAKE');
+    vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_SECRET', SECRET);
+    vi.stubEnv('ALIBABA_CLOUD_SECURITY_TOKEN', 'FAKE.STS');
+    const source = defaultCredentialSource();
+    await expect(source.getCredentials()).resolves.toEqual({ accessKeyId: 'LTAI5tFAKE', accessKeySecret: SECRET, securityToken: 'FAKE.STS' });
+    vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_SECRET', `${SECRET}-rotated`);
+    await expect(source.getCredentials()).resolves.toMatchObject({ accessKeySecret: `${SECRET}-rotated` });
+  });
+
+  it('nothing configured → a sentence listing what to set, no secrets', async () => {
+    isolateChain();
+    vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_ID', '');
+    vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_SECRET', '');
+    const err = await defaultCredentialSource()
+      .getCredentials()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(StarRocksCredentialsError);
+    const message = (err as Error).message;
+    expect(message).toContain('ALIBABA_CLOUD_ACCESS_KEY_ID');
+    expect(message).toContain('ALIBABA_CLOUD_ACCESS_KEY_SECRET');
+    expect(message).toContain('ALIBABA_CLOUD_PROFILE');
+    expect(message).not.toContain(SECRET);
+  });
+});
