@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     return;
   }
 
+  let stopping = false;
   const started = Date.now();
   const cli = await resolveTemporalCli({ log: say });
   say(`Temporal CLI: ${cli.path} (source: ${cli.source}, resolved in ${formatSeconds(Date.now() - started)})`);
@@ -41,7 +42,10 @@ async function main(): Promise<void> {
     dbFile: values['db-file'],
     namespace: values.namespace,
     log: say,
-    serverLog: (line) => say(`[temporal] ${line}`),
+    // While stopping, the server logs dial errors about its own closed listeners; they are not news.
+    serverLog: (line) => {
+      if (!stopping) say(`[temporal] ${line}`);
+    },
   });
   say('');
   say(`Temporal dev server is running (pid ${server.pid})`);
@@ -52,7 +56,6 @@ async function main(): Promise<void> {
   say('Press Ctrl-C to stop.');
 
   await new Promise<void>((resolveStop) => {
-    let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) return;
       stopping = true;
