@@ -10,6 +10,8 @@
 //                         Temporal's log or an injected logger.
 //   no-focused-tests      no .only( / .skip( in test/: CI must run every test.
 //   no-access-key         nothing that looks like an Alibaba Cloud AccessKey ID outside test/.
+//
+// A deliberate exception: `// lint-allow <rule>: <reason>` on the offending line or the line above it.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -29,7 +31,16 @@ const BUILTINS = new Set(builtinModules.flatMap((name) => [name, name.split('/')
 
 /** @type {string[]} */
 const violations = [];
-const report = (file, line, rule, explanation) => violations.push(`${file}:${line}: ${rule}: ${explanation}`);
+/** Lines of the file being checked, for `lint-allow` comments. */
+let currentLines = [];
+// A deliberate exception is written next to the code, with its reason, on the same or the previous line:
+//   // lint-allow workflow-determinism: Temporal's sandboxed Date is the workflow clock
+const ALLOW = /lint-allow\s+([\w-]+)\s*(?::|--)\s*\S/;
+const allowed = (line, rule) =>
+  [currentLines[line - 1], currentLines[line - 2]].some((text) => ALLOW.exec(text ?? '')?.[1] === rule);
+const report = (file, line, rule, explanation) => {
+  if (!allowed(line, rule)) violations.push(`${file}:${line}: ${rule}: ${explanation}`);
+};
 
 /** @param {string} dir @returns {string[]} repo-relative paths with '/' separators */
 function walk(dir) {
@@ -181,7 +192,7 @@ function checkPure(file, code, codeNoStrings) {
     report(file, line, 'workflow-imports', `imports '${specifier}' as a value; workflows may import only @temporalio/workflow (use 'import type' for types)`);
   }
   const banned = [
-    [/\bDate\.now\s*\(/g, 'Date.now( reads the clock; pass time in as input (pure planning) or use Temporal workflow time explicitly'],
+    [/\bDate\.now\s*\(/g, 'Date.now( reads the clock; pass time in as input, or mark the one deliberate read of the sandbox clock with // lint-allow workflow-determinism: <reason>'],
     [/\bMath\.random\s*\(/g, 'Math.random() is not replay-safe; use uuid4() from @temporalio/workflow or a seed in workflow input'],
     [/(?<![\w$.])setTimeout\s*\(/g, 'setTimeout( in a workflow; use sleep() or condition() from @temporalio/workflow'],
     [/\bconsole\./g, 'console. in a workflow; use log from @temporalio/workflow (replay-aware)'],
@@ -198,6 +209,7 @@ for (const file of files) {
   const raw = readFileSync(full);
   if (raw.includes(0)) continue; // binary
   const text = raw.toString('utf8');
+  currentLines = text.split('\n');
 
   if (!under(file, 'test') && file !== 'package-lock.json') {
     for (const m of text.matchAll(ACCESS_KEY)) {
