@@ -42,13 +42,22 @@ function dependsOn(service: ComposeService): string[] {
   return Array.isArray(raw) ? raw : Object.keys(raw);
 }
 
-/** [published host port | undefined, container port] for each `ports` entry. */
+/** `"18080-18081"` → [18080, 18081]; `"7233"` → [7233]. */
+function portRange(text: string): number[] {
+  const [first, last = first] = text.split('-').map(Number) as [number, number?];
+  expect(Number.isInteger(first) && Number.isInteger(last) && last >= first, `port range '${text}'`).toBe(true);
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+/** [published host port | undefined, container port] for each port of each `ports` entry (ranges expanded). */
 function portMappings(service: ComposeService): Array<[number | undefined, number]> {
-  return (service.ports ?? []).map((entry) => {
-    if (typeof entry === 'object') return [entry.published === undefined ? undefined : Number(entry.published), entry.target];
+  return (service.ports ?? []).flatMap((entry): Array<[number | undefined, number]> => {
+    if (typeof entry === 'object') return [[entry.published === undefined ? undefined : Number(entry.published), entry.target]];
     const parts = String(entry).split('/')[0]!.split(':');
-    const container = Number(parts.at(-1));
-    return [parts.length > 1 ? Number(parts.at(-2)) : undefined, container];
+    const containers = portRange(parts.at(-1)!);
+    const hosts = parts.length > 1 ? portRange(parts.at(-2)!) : undefined;
+    expect(hosts === undefined || hosts.length === containers.length, `ports '${entry}'`).toBe(true);
+    return containers.map((container, i) => [hosts?.[i], container]);
   });
 }
 
