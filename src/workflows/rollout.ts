@@ -32,6 +32,7 @@ import {
   type ProgressDetail,
 } from './messages';
 import type { InstanceResult, NotStartedReason, RolloutInput, RolloutPhase, RolloutProgress, RolloutReport, WaveControl, WaveLimits, WaveResult } from './types';
+import { workflowNow } from './clock';
 import { notStartedDetail } from './outcomes';
 import { waveWorkflow } from './wave';
 
@@ -57,7 +58,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
   let spec: RolloutSpec = validated.spec;
   const info = workflowInfo();
   const rolloutId = info.workflowId;
-  const startedAtMs = Date.now();
+  const startedAtMs = workflowNow();
   const notAfterMs = windowEnd(input, spec, startedAtMs);
 
   let phase: RolloutPhase = 'resolving';
@@ -234,7 +235,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
         phase = 'awaiting_approval';
         currentWave = wave.number;
         waveStatus.set(wave.number, 'awaiting_approval');
-        const gateTimeoutMs = notAfterMs !== undefined ? Math.max(0, notAfterMs - Date.now()) : undefined;
+        const gateTimeoutMs = notAfterMs !== undefined ? Math.max(0, notAfterMs - workflowNow()) : undefined;
         const opened = gateTimeoutMs !== undefined
           ? await condition(() => approved.has(wave.number) || cancelRequested, gateTimeoutMs)
           : (await condition(() => approved.has(wave.number) || cancelRequested), true);
@@ -249,7 +250,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
           break;
         }
       }
-      if (notAfterMs !== undefined && Date.now() + expectedRestartMs() > notAfterMs) {
+      if (notAfterMs !== undefined && workflowNow() + expectedRestartMs() > notAfterMs) {
         markRest('window');
         finalPhase = 'stopped_window';
         break;
@@ -301,7 +302,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
   phase = finalPhase;
   currentWave = undefined;
   await sleep(0);
-  return { ...progress('all'), finishedAtMs: Date.now() };
+  return { ...progress('all'), finishedAtMs: workflowNow() };
 }
 
 function isFinal(phase: RolloutPhase): boolean {

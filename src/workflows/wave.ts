@@ -17,6 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities';
+import { workflowNow } from './clock';
 import { notStartedDetail } from './outcomes';
 import type { Target } from '../planning/planner';
 import { waveControlSignal, waveProgressQuery } from './messages';
@@ -57,7 +58,8 @@ function activitiesFor(input: WaveInput) {
     heartbeatTimeout: Math.max(p.heartbeatTimeoutSeconds * 1000, pollMs * 3),
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
   });
-  return { ...launch, ...watch, pollMs };
+  // proxyActivities returns Proxies: keep them as they are (spreading one would lose its methods).
+  return { launchRestart: launch.launchRestart, watchRestarts: watch.watchRestarts, findUnhealthy: watch.findUnhealthy, pollMs };
 }
 
 interface Launching {
@@ -254,7 +256,7 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
       );
   };
 
-  const nowMs = (): number => Date.now(); // workflow clock: Temporal's deterministic time
+  const nowMs = workflowNow;
 
   const canStartBeforeCutoff = (): boolean => input.notAfterMs === undefined || nowMs() + expectedRestartMs <= input.notAfterMs;
 
