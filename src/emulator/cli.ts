@@ -17,6 +17,8 @@ export interface EmulatorFlags {
   duration?: string;
   faults?: string;
   maxPageSize?: string;
+  /** Listen address (default 127.0.0.1; 0.0.0.0 inside a container). */
+  host?: string;
 }
 
 /** A bad flag: the message is one sentence naming the flag. */
@@ -115,9 +117,13 @@ export function parseEmulatorFlags(flags: EmulatorFlags, env: NodeJS.ProcessEnv 
   const basePort = integer('--port', flags.port ?? '18080', 0, 65_535 - regions.length);
   const seed = flags.seed === undefined ? 1 : integer('--seed', flags.seed, 0, 2 ** 31 - 1);
   const keys = parseKeysEnv(env['STARWAVE_EMULATOR_KEYS']);
+  if (flags.host !== undefined && !/^[\w.:-]+$/.test(flags.host)) {
+    throw new EmulatorFlagError(`--host must be an address such as 127.0.0.1 or 0.0.0.0, got "${flags.host}".`);
+  }
   return {
     regions,
     basePort,
+    ...(flags.host ? { host: flags.host } : {}),
     seed,
     fleet: { generate: { regions, perRegion } },
     ...(flags.duration ? { restartDuration: parseDuration(flags.duration) } : {}),
@@ -190,6 +196,7 @@ export function registerEmulatorCommand(program: Command): Command {
     .option('--duration <spec>', 'restart duration: fixed:<ms> | uniform:<min>-<max> | lognormal:<median>,<sigma>')
     .option('--faults <json|@file>', 'initial faults as JSON text or @path to a JSON file')
     .option('--max-page-size <n>', 'DescribeInstances page-size cap', '100')
+    .option('--host <address>', 'listen address (0.0.0.0 to serve other containers; it has no authentication beyond the fake keys)', '127.0.0.1')
     .exitOverride((error: CommanderError) => {
       if (error.exitCode === 0) process.exit(0);
       // commander has already printed its one-line message (e.g. "error: unknown option '--x'").
