@@ -6,8 +6,12 @@
  * (after a worker crash) resumes where it was.
  */
 import type { UnhealthyInput, WatchEvent, WatchInput, WatchResult } from '../workflows/types';
+import { StarRocksApiError } from '../starrocks/errors';
 import type { RegionApi } from './deps';
 import { toApplicationFailure } from './failures';
+
+/** A watch gives up (and lets Temporal retry it) after this many failed polls in a row. */
+export const MAX_FAILED_POLLS = 30;
 
 export interface WatchContext {
   now: () => number;
@@ -26,42 +30,59 @@ export async function watchRestarts(api: RegionApi, input: WatchInput, ctx: Watc
   const started = ctx.now();
   const seen = new Set<string>([...input.watching.filter((w) => w.seenRestarting).map((w) => w.instanceId), ...(ctx.resumed?.seenRestarting ?? [])]);
   const newlySeen = new Set<string>(ctx.resumed?.seenRestarting ?? []);
+  const markSeen = (id: string): void => {
+    if (!seen.has(id)) newlySeen.add(id);
+    seen.add(id);
+  };
   let reads = 0;
+
+  /** One poll of the region; pushes what finished into `events`. */
+  const poll = async (now: number, events: WatchEvent[]): Promise<void> => {
+    const restarting = await api.describeAllInstances({ regionId: input.region, statuses: ['restarting'] });
+    reads += restarting.pages;
+    const restartingIds = new Set(restarting.items.map((i) => i.instanceId));
+    for (const w of input.watching) {
+      if (restartingIds.has(w.instanceId)) {
+        markSeen(w.instanceId);
+        if (now - w.sentAtMs > input.confirmTimeoutMs) events.push({ instanceId: w.instanceId, kind: 'timeout', status: 'restarting', atMs: now });
+        continue;
+      }
+      // Not restarting: it finished, failed, or the restart has not shown up yet (stale read).
+      const unseen = !seen.has(w.instanceId);
+      if (unseen && now - w.sentAtMs < input.flipGraceMs) continue;
+      const instance = await api.describeInstance(w.instanceId);
+      reads += 1;
+      if (!instance) {
+        events.push({ instanceId: w.instanceId, kind: 'gone', atMs: now });
+      } else if (instance.statusClass === 'READY') {
+        events.push({ instanceId: w.instanceId, kind: 'running', status: instance.status, atMs: now, ...(unseen ? { restartNotObserved: true } : {}) });
+      } else if (instance.statusClass === 'RESTARTING') {
+        markSeen(w.instanceId);
+      } else if (instance.statusClass === 'FAILED' || instance.statusClass === 'GONE' || instance.statusClass === 'UNAVAILABLE') {
+        events.push({ instanceId: w.instanceId, kind: 'failed', status: instance.status, atMs: now });
+      } else if (now - w.sentAtMs > input.confirmTimeoutMs) {
+        // Busy or unknown statuses are never treated as healthy; they run out the confirm timeout.
+        events.push({ instanceId: w.instanceId, kind: 'timeout', status: instance.status, atMs: now });
+      }
+    }
+  };
+
+  let failedPolls = 0;
+  let delayMs = 0;
   try {
     for (let tick = 0; ; tick++) {
-      if (tick > 0) await ctx.sleep(input.pollIntervalMs);
+      if (tick > 0) await ctx.sleep(Math.max(input.pollIntervalMs, delayMs));
+      delayMs = 0;
       const now = ctx.now();
-      const restarting = await api.describeAllInstances({ regionId: input.region, statuses: ['restarting'] });
-      reads += restarting.pages;
-      const restartingIds = new Set(restarting.items.map((i) => i.instanceId));
       const events: WatchEvent[] = [];
-      for (const w of input.watching) {
-        if (restartingIds.has(w.instanceId)) {
-          if (!seen.has(w.instanceId)) {
-            seen.add(w.instanceId);
-            newlySeen.add(w.instanceId);
-          }
-          if (now - w.sentAtMs > input.confirmTimeoutMs) events.push({ instanceId: w.instanceId, kind: 'timeout', status: 'restarting', atMs: now });
-          continue;
-        }
-        // Not restarting: it finished, failed, or the restart has not shown up yet (stale read).
-        const unseen = !seen.has(w.instanceId);
-        if (unseen && now - w.sentAtMs < input.flipGraceMs) continue;
-        const instance = await api.describeInstance(w.instanceId);
-        reads += 1;
-        if (!instance) {
-          events.push({ instanceId: w.instanceId, kind: 'gone', atMs: now });
-        } else if (instance.statusClass === 'READY') {
-          events.push({ instanceId: w.instanceId, kind: 'running', status: instance.status, atMs: now, ...(unseen ? { restartNotObserved: true } : {}) });
-        } else if (instance.statusClass === 'RESTARTING') {
-          seen.add(w.instanceId);
-          newlySeen.add(w.instanceId);
-        } else if (instance.statusClass === 'FAILED' || instance.statusClass === 'GONE' || instance.statusClass === 'UNAVAILABLE') {
-          events.push({ instanceId: w.instanceId, kind: 'failed', status: instance.status, atMs: now });
-        } else if (now - w.sentAtMs > input.confirmTimeoutMs) {
-          // Busy or unknown statuses are never treated as healthy; they run out the confirm timeout.
-          events.push({ instanceId: w.instanceId, kind: 'timeout', status: instance.status, atMs: now });
-        }
+      try {
+        await poll(now, events);
+        failedPolls = 0;
+      } catch (err) {
+        // A failed read is a missed tick, not a verdict: throttled and transient errors wait for the
+        // next poll (honouring Retry-After); errors that cannot heal, or too many in a row, end the watch.
+        if (!(err instanceof StarRocksApiError) || !err.retryable || ++failedPolls > MAX_FAILED_POLLS) throw err;
+        delayMs = err.retryAfterMs ?? 0;
       }
       ctx.heartbeat({ seenRestarting: [...newlySeen] });
       if (events.length > 0 || now - started >= input.maxWaitMs || input.watching.length === 0 || ctx.cancelled()) {

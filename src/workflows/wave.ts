@@ -46,10 +46,12 @@ function activitiesFor(input: WaveInput) {
     startToCloseTimeout: '60s',
     // Throttled/transient/busy errors retry until this runs out; the class decides retryability.
     scheduleToCloseTimeout: launchWindowMs + 60_000,
+    // A launch makes two or three calls, each of which may be throttled: keep the backoff gentle so a
+    // storm costs seconds, not minutes (throttling answers override it with their Retry-After).
     retry: {
-      initialInterval: '1s',
-      backoffCoefficient: 2,
-      maximumInterval: '30s',
+      initialInterval: '500ms',
+      backoffCoefficient: 1.5,
+      maximumInterval: '10s',
       nonRetryableErrorTypes: NON_RETRYABLE_CLASSES.map((c) => `StarRocks.${c}`),
     },
   });

@@ -12,8 +12,8 @@ import { parseSpec, rolloutWorkflowId, type RolloutSpecInput } from '../../src/p
 import type { RolloutInput, RolloutReport } from '../../src/workflows/types';
 import { closeClient, connectClient, connectWorkerConnection, uniqueId, uniqueTaskQueue } from './temporal';
 
-// Worker logs at WARN and above only: the suite's output should show test results, not activity chatter.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+// Worker logs at ERROR only: the suite's output should show test results, not activity chatter.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundles the workflows once per test file (process). */
