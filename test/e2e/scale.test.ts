@@ -1,0 +1,67 @@
+/**
+ * 10,000 instances in one rollout: it completes, every instance is restarted exactly once (from the
+ * emulator's record), and EVERY execution involved — the rollout, each wave run including its
+ * continue-as-new runs, and the lease registry — stays under Temporal's 10,240-event warning.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { multipleRestarts } from '../../src/emulator/invariants';
+import type { RolloutReport } from '../../src/workflows/types';
+import { collectExecutions, connectTemporal, exactlyOnce, makeFleet, spawnChildWorker, startFleetEmulator, startRollout, workflowBundleFile } from '../../bench/harness';
+import { temporalAddress, uniqueTaskQueue } from '../support/temporal';
+
+const HISTORY_WARNING = 10_240;
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => {});
+});
+
+describe('scale', () => {
+  it('restarts 10,000 instances with every execution under 10,240 history events', { timeout: 600_000 }, async () => {
+    const regions = ['cn-hangzhou', 'cn-shanghai'];
+    const fleet = makeFleet({ regions, perRegion: 5_000, duration: { kind: 'fixed', ms: 300 }, seed: 5 });
+    const emulator = await startFleetEmulator(fleet);
+    cleanup.push(() => emulator.close());
+    const client: Client = await connectTemporal(temporalAddress());
+    cleanup.push(() => client.connection.close());
+    const taskQueue = uniqueTaskQueue('scale');
+    const worker = await spawnChildWorker({ address: temporalAddress(), taskQueue, endpoints: emulator.endpoints, bundlePath: await workflowBundleFile(), logLevel: 'WARN' });
+    cleanup.push(() => worker.stop());
+
+    const started = Date.now();
+    const { handle, rolloutId } = await startRollout(client, taskQueue, {
+      name: 'scale-10k',
+      targets: { selectors: [{ regions }] },
+      regions: { mode: 'parallel' },
+      waves: { sizes: [100, '100%'] },
+      concurrency: { global: 500 },
+      instance: { pollIntervalSeconds: 0.5, confirmTimeoutSeconds: 600, heartbeatTimeoutSeconds: 10 },
+    });
+    const report = (await handle.result()) as RolloutReport;
+    const elapsedMs = Date.now() - started;
+
+    const record = emulator.record();
+    const ids = [...fleet.durations.keys()];
+    const once = exactlyOnce(record, ids);
+    const executions = await collectExecutions(client, rolloutId, taskQueue);
+    const usage = worker.usage();
+    process.stderr.write(
+      `[scale] 10,000 instances in ${(elapsedMs / 1000).toFixed(1)} s; executions: ${executions.length}; ` +
+        `max history ${Math.max(...executions.map((e) => e.historyLength))}; worker CPU ${(usage.cpuMs / 1000).toFixed(1)} s, peak RSS ${usage.peakRssMiB.toFixed(0)} MiB\n` +
+        executions.map((e) => `  ${e.workflowId} ${e.runId.slice(0, 8)} ${e.status} ${e.historyLength}`).join('\n') + '\n',
+    );
+
+    expect(report.phase).toBe('completed');
+    expect(report.counts).toMatchObject({ targets: 10_000, restarted: 10_000, failed: 0, skipped: 0, notStarted: 0 });
+    expect(once.duplicates).toEqual([]);
+    expect(multipleRestarts(record)).toEqual([]);
+    expect(once.restartedOnce).toBe(10_000);
+
+    // The rollout, both wave children with their continue-as-new runs, and the lease registry.
+    expect(executions.some((e) => e.workflowId === rolloutId)).toBe(true);
+    expect(executions.some((e) => e.workflowId === `${rolloutId}/wave-1`)).toBe(true);
+    expect(executions.filter((e) => e.workflowId === `${rolloutId}/wave-2`).length).toBeGreaterThan(1); // it did continue-as-new
+    expect(executions.some((e) => e.workflowId === `starwave-leases-${taskQueue}`)).toBe(true);
+    for (const e of executions) expect(e.historyLength, `${e.workflowId} run ${e.runId}`).toBeLessThan(HISTORY_WARNING);
+  });
+});
