@@ -22,7 +22,7 @@ export const pauseUpdate = defineUpdate<ControlAck, []>('pause');
 /** Rollout: resume launching. */
 export const resumeUpdate = defineUpdate<ControlAck, []>('resume');
 /** Rollout: graceful cancel; in-flight restarts finish, the rest is reported not started. */
-export const cancelUpdate = defineUpdate<ControlAck, [{ reason?: string }?]>('cancel');
+export const cancelUpdate = defineUpdate<ControlAck, [{ reason?: string }]>('cancel');
 /** Rollout: open the approval gate before a wave (1-based wave number). */
 export const approveUpdate = defineUpdate<ControlAck, [{ wave: number }]>('approve');
 

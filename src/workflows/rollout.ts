@@ -64,6 +64,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
   let phase: RolloutPhase = 'resolving';
   let paused = false;
   let cancelRequested = false;
+  let cancelReason: string | undefined;
   let plan: RolloutPlan | undefined;
   let currentWave: number | undefined;
   let currentWaveWorkflowId: string | undefined;
@@ -115,6 +116,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
     phase: paused && !isFinal(phase) ? 'paused' : phase,
     paused,
     cancelRequested,
+    ...(cancelReason ? { cancelReason } : {}),
     ...(currentWave !== undefined ? { currentWave } : {}),
     ...(currentWaveWorkflowId ? { currentWaveWorkflowId } : {}),
     waves: (plan?.waves ?? []).map((w) => ({
@@ -173,8 +175,9 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
     await signalWave({ paused: false });
     return ack();
   });
-  setHandler(cancelUpdate, async () => {
+  setHandler(cancelUpdate, async ({ reason } = {}) => {
     cancelRequested = true;
+    if (reason) cancelReason = reason.slice(0, 500);
     await signalWave({ cancelled: true });
     return ack();
   });

@@ -217,6 +217,8 @@ export interface RolloutProgress {
   phase: RolloutPhase;
   paused: boolean;
   cancelRequested: boolean;
+  /** The reason given with `cancel`, if any. */
+  cancelReason?: string;
   currentWave?: number;
   currentWaveWorkflowId?: string;
   waves: Array<{ number: number; size: number; regions: string[]; status: 'pending' | 'awaiting_approval' | 'running' | 'done' | 'not_started'; approvalRequired: boolean }>;
