@@ -28,6 +28,7 @@ import {
   type InstanceItem,
   type ServiceEnvelope,
 } from './schemas';
+import { TokenBucket, type RateLimiter } from './rate-limit';
 import { EMPTY_BODY_SHA256, acsDate, authorization, canonicalQueryString, sha256Hex } from './signer';
 import { classifyInstanceStatus, type InstanceStatusClass } from './status';
 
@@ -113,6 +114,8 @@ export interface StarRocksClientOptions {
   nonce?: () => string;
   /** `user-agent` header (not signed). */
   userAgent?: string;
+  /** Waited on before each request (client-side quota, e.g. a TokenBucket per region). */
+  rateLimiter?: RateLimiter;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -165,6 +168,7 @@ export class StarRocksClient {
   private readonly now: () => number;
   private readonly nonce: () => string;
   private readonly userAgent: string;
+  private readonly rateLimiter: RateLimiter | undefined;
   private dispatcher: Dispatcher | undefined;
   private readonly ownsDispatcher: boolean;
 
@@ -179,6 +183,7 @@ export class StarRocksClient {
     this.now = opts.now ?? Date.now;
     this.nonce = opts.nonce ?? (() => randomBytes(16).toString('hex'));
     this.userAgent = opts.userAgent ?? DEFAULT_USER_AGENT;
+    this.rateLimiter = opts.rateLimiter;
     this.dispatcher = opts.dispatcher;
     this.ownsDispatcher = opts.dispatcher === undefined;
   }
@@ -402,6 +407,8 @@ export class StarRocksClient {
   private async call(spec: CallSpec): Promise<CallResult> {
     const { action } = spec;
     const pathname = OPERATIONS[action];
+    // Wait for the region's quota before signing, so x-acs-date is fresh when the request leaves.
+    await this.rateLimiter?.acquire();
     const credentials = await this.loadCredentials(action);
     const secrets = [credentials.accessKeySecret, credentials.securityToken];
 
@@ -538,6 +545,8 @@ export interface StarRocksClientsOptions extends Omit<StarRocksClientOptions, 'r
   connectionsPerEndpoint?: number;
   /** Supplies the dispatcher for an endpoint origin instead of the built-in Pool (tests, proxies). Not closed by close(). */
   dispatcherFor?: (baseUrl: string) => Dispatcher;
+  /** Client-side request rate per region (requests/second); key `*` applies to regions not listed. */
+  regionQps?: Record<string, number>;
 }
 
 /** One client per region, one undici Pool (keep-alive, bounded connections, timeouts) per endpoint origin. */
@@ -557,7 +566,7 @@ export class StarRocksClients {
     if (this.closed) throw new Error('StarRocksClients is closed; create a new instance.');
     const cached = this.clients.get(region);
     if (cached) return cached;
-    const { connectionsPerEndpoint, dispatcherFor, ...clientOpts } = this.opts;
+    const { connectionsPerEndpoint, dispatcherFor, regionQps, ...clientOpts } = this.opts;
     const endpoint = resolveEndpoint(region, this.opts.endpointOverrides);
     let dispatcher = this.dispatchers.get(endpoint.baseUrl);
     if (!dispatcher) {
@@ -574,7 +583,9 @@ export class StarRocksClients {
       }
       this.dispatchers.set(endpoint.baseUrl, dispatcher);
     }
-    const client = new StarRocksClient({ ...clientOpts, region, dispatcher });
+    // Each region is its own gateway with its own quota: one bucket per region.
+    const qps = regionQps?.[region] ?? regionQps?.['*'];
+    const client = new StarRocksClient({ ...clientOpts, region, dispatcher, ...(qps ? { rateLimiter: new TokenBucket(qps) } : {}) });
     this.clients.set(region, client);
     return client;
   }

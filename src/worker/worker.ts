@@ -11,6 +11,8 @@ import { temporalLeaseRegistry } from '../activities/leases';
 import { defaultCredentialSource, type CredentialSource } from '../starrocks/credentials';
 import { parseEndpointOverrides } from '../starrocks/endpoints';
 import { StarRocksClients } from '../starrocks/client';
+import { parseRegionQps } from '../starrocks/rate-limit';
+
 
 export interface StarwaveWorkerOptions {
   connection: NativeConnection;
@@ -22,6 +24,12 @@ export interface StarwaveWorkerOptions {
   credentials?: CredentialSource;
   /** Region → base URL for non-cloud targets; defaults to env STARWAVE_ENDPOINTS. */
   endpointOverrides?: Record<string, string>;
+  /**
+   * Client-side requests per second per region (`*` = any other region); defaults to env
+   * STARWAVE_REGION_QPS. Unset = no client-side limit (the gateway's throttling still applies and is
+   * honoured); the StarRocks API pages publish no quota figure, so set it to your account's quota.
+   */
+  regionQps?: Record<string, number>;
   /** Max activities running at once on this worker. */
   maxConcurrentActivities?: number;
   /** A prebuilt workflow bundle (path); defaults to env STARWAVE_WORKFLOW_BUNDLE, else bundles src/workflows. */
@@ -41,9 +49,11 @@ export function workflowsPath(): string {
 
 export async function createStarwaveWorker(opts: StarwaveWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
   const endpointOverrides = opts.endpointOverrides ?? parseEndpointOverrides(process.env.STARWAVE_ENDPOINTS);
+  const regionQps = opts.regionQps ?? parseRegionQps(process.env.STARWAVE_REGION_QPS);
   const clients = new StarRocksClients({
     credentials: opts.credentials ?? defaultCredentialSource(),
     ...(endpointOverrides ? { endpointOverrides } : {}),
+    ...(regionQps ? { regionQps } : {}),
   });
   const namespace = opts.namespace ?? 'default';
   const activities = createActivities({

@@ -13,7 +13,7 @@ import {
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
-  sleep,
+
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities';
@@ -44,6 +44,9 @@ const leases = proxyActivities<Pick<RolloutActivities, 'acquireLeases' | 'releas
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 30, nonRetryableErrorTypes: ['LeaseConflict'] },
 });
+
+/** Reports of rollouts up to this many targets list every instance; larger ones list the problems. */
+export const REPORT_FULL_LIMIT = 2_000;
 
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutReport> {
   const validated = validateSpec(input.spec);
@@ -134,6 +137,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
     ...(isFinal(phase) ? {} : { etaMs: etaMs() }),
     problems: plan?.problems ?? [],
     instances: detail === 'all' ? results : detail === 'problems' ? results.filter((r) => r.outcome !== 'restarted') : [],
+    ...(detail === 'all' ? {} : { instancesOmitted: detail === 'problems' ? results.filter((r) => r.outcome === 'restarted').length : results.length }),
     reads,
   });
 
@@ -304,8 +308,9 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutRepor
   if (finalPhase === 'completed' && failures > 0 && failures > plan.failureBudget) finalPhase = 'stopped_budget';
   phase = finalPhase;
   currentWave = undefined;
-  await sleep(0);
-  return { ...progress('all'), finishedAtMs: workflowNow() };
+  // Above REPORT_FULL_LIMIT targets the result lists only what did not restart (the payload limit is
+  // 2 MB); every instance's record stays in the wave workflows' results.
+  return { ...progress(results.length > REPORT_FULL_LIMIT ? 'problems' : 'all'), finishedAtMs: workflowNow() };
 }
 
 function isFinal(phase: RolloutPhase): boolean {

@@ -231,6 +231,8 @@ export interface RolloutProgress {
   problems: PlanProblem[];
   /** Per-instance results of finished waves (filtered by the query's `detail`). */
   instances: InstanceResult[];
+  /** How many results the `detail` filter left out (restarted ones for `problems`). */
+  instancesOmitted?: number;
   reads: number;
 }
 

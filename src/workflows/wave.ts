@@ -203,9 +203,11 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
         ...(ev.status ? { status: ev.status } : {}),
       };
       if (ev.kind === 'running') {
-        finish(w.target, {
+        // Restarted instances are the bulk of a large wave: keep their record slim (the result and
+        // the continue-as-new carry must stay well under Temporal's 2 MB payload limit at 10,000).
+        finish({ region: w.target.region, instanceId: w.target.instanceId }, {
           outcome: 'restarted',
-          ...common,
+          ...(w.adopted ? { adopted: true } : {}),
           confirmedAtMs: ev.atMs,
           durationMs: Math.max(0, ev.atMs - w.sentAtMs),
           ...(ev.restartNotObserved ? { restartNotObserved: true } : {}),
