@@ -9,6 +9,7 @@ import type { UnhealthyInput, WatchEvent, WatchInput, WatchResult } from '../wor
 import { StarRocksApiError } from '../starrocks/errors';
 import type { RegionApi } from './deps';
 import { toApplicationFailure } from './failures';
+import { ADOPT_SKEW_MS } from './restart';
 
 /** A watch gives up (and lets Temporal retry it) after this many failed polls in a row. */
 export const MAX_FAILED_POLLS = 30;
@@ -36,6 +37,14 @@ export async function watchRestarts(api: RegionApi, input: WatchInput, ctx: Watc
   };
   let reads = 0;
 
+  /** The restart_cluster operation our launch created, if the service shows one yet. */
+  const restartOperation = async (instanceId: string, sentAtMs: number) => {
+    const since = sentAtMs - ADOPT_SKEW_MS;
+    const history = await api.listOperationHistory({ instanceId, operationType: 'restart_cluster', startTimeMs: since, pageSize: 10 });
+    reads += 1;
+    return history.items.find((op) => op.operationType === 'restart_cluster' && (op.gmtCreateMs ?? 0) >= since);
+  };
+
   /** One poll of the region; pushes what finished into `events`. */
   const poll = async (now: number, events: WatchEvent[]): Promise<void> => {
     const restarting = await api.describeAllInstances({ regionId: input.region, statuses: ['restarting'] });
@@ -49,7 +58,16 @@ export async function watchRestarts(api: RegionApi, input: WatchInput, ctx: Watc
       }
       // Not restarting: it finished, failed, or the restart has not shown up yet (stale read).
       const unseen = !seen.has(w.instanceId);
-      if (unseen && now - w.sentAtMs < input.flipGraceMs) continue;
+      if (unseen && now - w.sentAtMs < input.flipGraceMs) {
+        // A restart shorter than one poll is never seen `restarting`: its operation record tells
+        // a finished restart from one that has not begun.
+        const op = await restartOperation(w.instanceId, w.sentAtMs);
+        if (!op || op.operationStatus === 'RUNNING') {
+          if (op) markSeen(w.instanceId);
+          continue;
+        }
+        markSeen(w.instanceId);
+      }
       const instance = await api.describeInstance(w.instanceId);
       reads += 1;
       if (!instance) {

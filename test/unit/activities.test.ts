@@ -138,4 +138,17 @@ describe('watchRestarts', () => {
       watchRestarts(failing.api, { region: 'cn-hangzhou', watching: [{ instanceId: ID, sentAtMs: 0, seenRestarting: true }], pollIntervalMs: 100, confirmTimeoutMs: 60_000, flipGraceMs: 500, maxWaitMs: 60_000 }, { ...clock(), heartbeat: () => {}, cancelled: () => false }),
     ).rejects.toMatchObject({ type: 'StarRocks.auth', nonRetryable: true });
   });
+  it('confirms a restart shorter than one poll from its completed operation, but waits while none is recorded', async () => {
+    const fast = fakeApi({
+      status: { [ID]: 'running' },
+      ops: [{ operationId: 'op-1', operationType: 'restart_cluster', operationStatus: 'COMPLETED', gmtCreateMs: 10, instanceId: ID }],
+    });
+    const input = { region: 'cn-hangzhou', watching: [{ instanceId: ID, sentAtMs: 0, seenRestarting: false }], pollIntervalMs: 100, confirmTimeoutMs: 60_000, flipGraceMs: 5_000, maxWaitMs: 1_000 };
+    const res = await watchRestarts(fast.api, input, { ...clock(), heartbeat: () => {}, cancelled: () => false });
+    expect(res.events).toEqual([expect.objectContaining({ kind: 'running' })]);
+    const stale = fakeApi({ status: { [ID]: 'running' } });
+    const waited = await watchRestarts(stale.api, input, { ...clock(), heartbeat: () => {}, cancelled: () => false });
+    expect(waited.events).toEqual([]); // running without any restart on record is not a confirmation
+    expect(stale.calls).not.toContain(`describe ${ID}`);
+  });
 });
