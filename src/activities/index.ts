@@ -29,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
         scheduledAtMs: info.scheduledTimestampMs,
         now,
       });
+      result.attempt = info.attempt;
       Context.current().log.info('restart launched', { region: input.region, instanceId: input.instanceId, kind: result.kind, attempt: info.attempt, ...(result.kind === 'sent' ? { adopted: result.adopted } : {}) });
       return result;
     },

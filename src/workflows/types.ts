@@ -44,6 +44,8 @@ export interface InstanceResult extends Target {
   requestId?: string;
   /** Human sentence explaining a failure or skip. */
   detail?: string;
+  /** Launch attempts it took (throttling, transient errors and waiting for a busy instance retry). */
+  attempts?: number;
   /** The restart of an earlier attempt (whose answer was lost) was found and adopted instead of re-sent. */
   adopted?: boolean;
   /** Running was seen without `restarting` having been observed in between (fast restart or stale read). */
@@ -89,6 +91,7 @@ export interface WaveInput {
 export interface WatchedRestart {
   target: Target;
   sentAtMs: number;
+  attempts?: number;
   seenRestarting: boolean;
   requestId?: string;
   adopted?: boolean;
@@ -138,9 +141,9 @@ export interface LaunchInput {
 }
 
 export type LaunchResult =
-  | { kind: 'sent'; sentAtMs: number; requestId?: string; adopted: boolean; reads: number }
-  | { kind: 'skipped'; status: string; reads: number }
-  | { kind: 'not_running'; status: string; reads: number };
+  | { kind: 'sent'; sentAtMs: number; requestId?: string; adopted: boolean; reads: number; attempt?: number }
+  | { kind: 'skipped'; status: string; reads: number; attempt?: number }
+  | { kind: 'not_running'; status: string; reads: number; attempt?: number };
 
 export interface WatchInput {
   region: string;

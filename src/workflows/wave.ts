@@ -147,6 +147,7 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
         target,
         sentAtMs: res.sentAtMs,
         seenRestarting: false,
+        ...(res.attempt && res.attempt > 1 ? { attempts: res.attempt } : {}),
         ...(res.requestId ? { requestId: res.requestId } : {}),
         ...(res.adopted ? { adopted: true } : {}),
       });
@@ -198,6 +199,7 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
       watching.delete(ev.instanceId);
       const common = {
         sentAtMs: w.sentAtMs,
+        ...(w.attempts ? { attempts: w.attempts } : {}),
         ...(w.requestId ? { requestId: w.requestId } : {}),
         ...(w.adopted ? { adopted: true } : {}),
         ...(ev.status ? { status: ev.status } : {}),
@@ -208,6 +210,7 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
         finish({ region: w.target.region, instanceId: w.target.instanceId }, {
           outcome: 'restarted',
           ...(w.adopted ? { adopted: true } : {}),
+          ...(w.attempts ? { attempts: w.attempts } : {}),
           confirmedAtMs: ev.atMs,
           durationMs: Math.max(0, ev.atMs - w.sentAtMs),
           ...(ev.restartNotObserved ? { restartNotObserved: true } : {}),

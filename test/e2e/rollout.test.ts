@@ -56,7 +56,7 @@ describe('rollout on the real stack', () => {
       name: 'parallel',
       targets: { selectors: [{ regions: ['cn-hangzhou', 'cn-shanghai', 'cn-beijing'] }] },
       regions: { mode: 'parallel' },
-      waves: { sizes: [1, '100%'] },
+      waves: { sizes: [1, '100%'], bakeSeconds: 1 },
       concurrency: { global: 4, perRegion: 2 },
       instance: fastPolicy,
     });
@@ -70,6 +70,11 @@ describe('rollout on the real stack', () => {
     expect(maxConcurrentRestarting(record)).toBeLessThanOrEqual(4);
     expect(maxConcurrentRestarting(record)).toBeGreaterThanOrEqual(3);
     expect(wavesRespected(record, waveIds(report), { requireAll: true })).toEqual([]);
+    // Bake time: wave 2's first restart comes at least 1 s after wave 1's last instance was running again.
+    const [wave1] = waveIds(report);
+    const wave1Done = Math.max(...record.transitions.filter((t) => wave1!.includes(t.instanceId) && t.to === 'running').map((t) => t.tMs));
+    const wave2First = Math.min(...record.restarts.filter((r) => !wave1!.includes(r.instanceId)).map((r) => r.tMs));
+    expect(wave2First - wave1Done).toBeGreaterThanOrEqual(1_000);
   });
 
   it('stops launching at exactly the (k+1)-th failure and reports the rest as not started', async () => {
