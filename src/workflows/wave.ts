@@ -312,6 +312,7 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
       // Restarts in flight are carried forward and watched by the next run; none is re-sent.
       await continueAsNew<typeof waveWorkflow>({
         ...input,
+        targets: [], // the queue in the carry holds what is left; don't carry the original list twice
         limits,
         paused,
         cancelled,
