@@ -18,10 +18,13 @@ export interface RunWorkerOptions extends TemporalTarget {
 let runtimeInstalled = false;
 
 /** Routes the SDK's and our activities' logs to one structured JSON-lines logger on stderr. */
-export function installJsonLogger(level: LogLevel = 'INFO'): void {
+export function installJsonLogger(level: LogLevel = 'INFO', metricsAddress: string | undefined = process.env.STARWAVE_METRICS_ADDRESS): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
+    // Temporal SDK metrics (task latencies, schedule-to-start, activity failures…) for Prometheus at
+    // http://<STARWAVE_METRICS_ADDRESS>/metrics, e.g. STARWAVE_METRICS_ADDRESS=0.0.0.0:9464.
+    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
     logger: new DefaultLogger(level, (entry) => {
       process.stderr.write(
         `${JSON.stringify({ ts: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(), level: entry.level, msg: entry.message, ...entry.meta })}\n`,
