@@ -334,6 +334,36 @@ export function lowerBoundMs(record: EmulatorRecord, waves: readonly (readonly s
   return total + Math.max(0, nonEmpty - 1) * bakeMs;
 }
 
+/**
+ * What a zero-overhead orchestrator would achieve WITHOUT knowing durations in advance: greedy list
+ * scheduling of each wave's restarts, in the order they were actually launched, on C slots, plus bake.
+ * The gap between this and the lower bound is inherent to online scheduling (a long restart started
+ * late); the gap between the makespan and this is orchestration and polling overhead.
+ */
+export function listScheduleMs(record: EmulatorRecord, waves: readonly (readonly string[])[], concurrencyOf: (waveSize: number) => number, bakeMs: number): number {
+  const order = new Map<string, number>();
+  const planned = new Map<string, number>();
+  for (const r of record.restarts) {
+    if (!order.has(r.instanceId)) order.set(r.instanceId, r.seq);
+    if (!planned.has(r.instanceId)) planned.set(r.instanceId, r.plannedDurationMs);
+  }
+  let total = 0;
+  let nonEmpty = 0;
+  for (const wave of waves) {
+    const ids = wave.filter((id) => planned.has(id)).sort((a, b) => order.get(a)! - order.get(b)!);
+    if (ids.length === 0) continue;
+    nonEmpty++;
+    const slots = new Array<number>(Math.max(1, Math.min(concurrencyOf(wave.length), ids.length))).fill(0);
+    for (const id of ids) {
+      let best = 0;
+      for (let i = 1; i < slots.length; i++) if (slots[i]! < slots[best]!) best = i;
+      slots[best] = slots[best]! + planned.get(id)!;
+    }
+    total += Math.max(...slots);
+  }
+  return total + Math.max(0, nonEmpty - 1) * bakeMs;
+}
+
 /** Concurrency a spec gives a wave of `size` targets (global limit only). */
 export function specConcurrency(spec: RolloutSpec): (size: number) => number {
   return (size) => resolveSize(spec.concurrency.global, size, { atLeastOne: true });
