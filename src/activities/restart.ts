@@ -32,6 +32,17 @@ export async function launchRestart(api: RegionApi, input: LaunchInput, ctx: Lau
       if (earlier) return { kind: 'sent', sentAtMs: earlier.gmtCreateMs ?? ctx.now(), adopted: true, reads };
     }
 
+    if (ctx.attempt === 1 && input.preflightFromSnapshot) {
+      // Preflight already done in the region's batched read; the call itself re-checks the status.
+      try {
+        const res = await api.restartInstance({ instanceId: input.instanceId, fastMode: input.fastMode });
+        return { kind: 'sent', sentAtMs: ctx.now(), requestId: res.requestId, adopted: false, reads };
+      } catch (err) {
+        if (!(err instanceof StarRocksApiError && err.errorClass === 'busy')) throw err;
+        // Changed since the snapshot: fall through to read its status and apply the policy.
+      }
+    }
+
     // Preflight: the instance must be running right before we restart it.
     const instance = await api.describeInstance(input.instanceId);
     reads += 1;

@@ -7,9 +7,19 @@
  */
 import type { UnhealthyInput, WatchEvent, WatchInput, WatchResult } from '../workflows/types';
 import { StarRocksApiError } from '../starrocks/errors';
+import { FILTERABLE_STATUSES, classifyInstanceStatus } from '../starrocks/status';
 import type { RegionApi } from './deps';
 import { toApplicationFailure } from './failures';
 import { ADOPT_SKEW_MS } from './restart';
+
+/**
+ * What one poll lists: every status the InstanceStatus filter accepts except `running`. Restarting
+ * instances and any other unhealthy ones come back in a few pages; healthy ones cost nothing.
+ */
+export const NOT_RUNNING_FILTER: readonly string[] = FILTERABLE_STATUSES.filter((s) => s !== 'running');
+
+/** Largest not-running snapshot a watch returns to the workflow. */
+export const MAX_SNAPSHOT_IDS = 1_000;
 
 /** A watch gives up (and lets Temporal retry it) after this many failed polls in a row. */
 export const MAX_FAILED_POLLS = 30;
@@ -36,6 +46,7 @@ export async function watchRestarts(api: RegionApi, input: WatchInput, ctx: Watc
     seen.add(id);
   };
   let reads = 0;
+  let notRunning: string[] | null = [];
 
   /** The restart_cluster operation our launch created, if the service shows one yet. */
   const restartOperation = async (instanceId: string, sentAtMs: number) => {
@@ -47,16 +58,30 @@ export async function watchRestarts(api: RegionApi, input: WatchInput, ctx: Watc
 
   /** One poll of the region; pushes what finished into `events`. */
   const poll = async (now: number, events: WatchEvent[]): Promise<void> => {
-    const restarting = await api.describeAllInstances({ regionId: input.region, statuses: ['restarting'] });
-    reads += restarting.pages;
-    const restartingIds = new Set(restarting.items.map((i) => i.instanceId));
+    const listed = await api.describeAllInstances({ regionId: input.region, statuses: [...NOT_RUNNING_FILTER] });
+    reads += listed.pages;
+    const statusOf = new Map(listed.items.map((i) => [i.instanceId, i.status]));
+    // Hand back the snapshot only while it is small (history payload); a larger one is not used.
+    notRunning = statusOf.size <= MAX_SNAPSHOT_IDS ? [...statusOf.keys()] : null;
     for (const w of input.watching) {
-      if (restartingIds.has(w.instanceId)) {
+      const status = statusOf.get(w.instanceId);
+      if (status === 'restarting') {
         markSeen(w.instanceId);
-        if (now - w.sentAtMs > input.confirmTimeoutMs) events.push({ instanceId: w.instanceId, kind: 'timeout', status: 'restarting', atMs: now });
+        if (now - w.sentAtMs > input.confirmTimeoutMs) events.push({ instanceId: w.instanceId, kind: 'timeout', status, atMs: now });
         continue;
       }
-      // Not restarting: it finished, failed, or the restart has not shown up yet (stale read).
+      if (status !== undefined && seen.has(w.instanceId)) {
+        // Left `restarting` for another listed status: no need to read it on its own.
+        const statusClass = classifyInstanceStatus(status);
+        if (statusClass === 'FAILED' || statusClass === 'GONE' || statusClass === 'UNAVAILABLE') {
+          events.push({ instanceId: w.instanceId, kind: 'failed', status, atMs: now });
+        } else if (now - w.sentAtMs > input.confirmTimeoutMs) {
+          events.push({ instanceId: w.instanceId, kind: 'timeout', status, atMs: now });
+        }
+        continue;
+      }
+      // Not listed (running, or a status the filter cannot select), or not yet seen restarting
+      // (the restart has not shown up yet, or finished between two polls): read it to be sure.
       const unseen = !seen.has(w.instanceId);
       if (unseen && now - w.sentAtMs < input.flipGraceMs) {
         // A restart shorter than one poll is never seen `restarting`: its operation record tells
@@ -104,7 +129,7 @@ export async function watchRestarts(api: RegionApi, input: WatchInput, ctx: Watc
       }
       ctx.heartbeat({ seenRestarting: [...newlySeen] });
       if (events.length > 0 || now - started >= input.maxWaitMs || input.watching.length === 0 || ctx.cancelled()) {
-        return { events, seenRestarting: [...newlySeen], reads };
+        return { events, seenRestarting: [...newlySeen], notRunning, reads };
       }
     }
   } catch (err) {
@@ -112,7 +137,7 @@ export async function watchRestarts(api: RegionApi, input: WatchInput, ctx: Watc
   }
 }
 
-/** Which of these instances are not running right now (one paged listing of non-running statuses). */
+/** Which of these instances are not running right now: a few per-instance reads, or one paged listing of non-running statuses. */
 export async function findUnhealthy(api: RegionApi, input: UnhealthyInput): Promise<{ unhealthy: Array<{ instanceId: string; status: string }>; reads: number }> {
   try {
     const wanted = new Set(input.instanceIds);
@@ -124,10 +149,10 @@ export async function findUnhealthy(api: RegionApi, input: UnhealthyInput): Prom
       }
       return { unhealthy, reads: wanted.size };
     }
-    const all = await api.describeAllInstances({ regionId: input.region });
+    const listed = await api.describeAllInstances({ regionId: input.region, statuses: [...NOT_RUNNING_FILTER] });
     return {
-      unhealthy: all.items.filter((i) => wanted.has(i.instanceId) && i.statusClass !== 'READY').map((i) => ({ instanceId: i.instanceId, status: i.status })),
-      reads: all.pages,
+      unhealthy: listed.items.filter((i) => wanted.has(i.instanceId)).map((i) => ({ instanceId: i.instanceId, status: i.status })),
+      reads: listed.pages,
     };
   } catch (err) {
     throw toApplicationFailure(err);

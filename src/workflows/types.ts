@@ -138,6 +138,12 @@ export interface LaunchInput {
   fastMode: boolean;
   notRunning: InstancePolicy['notRunning'];
   pollIntervalMs: number;
+  /**
+   * The region's batched status read (at most a poll interval old) did not list this instance as
+   * not running, so the first attempt skips its own status read. RestartInstance itself refuses a
+   * non-running instance ("Invalid instance status"), so a change since then is still caught.
+   */
+  preflightFromSnapshot?: boolean;
 }
 
 export type LaunchResult =
@@ -170,6 +176,8 @@ export interface WatchResult {
   events: WatchEvent[];
   /** Instances seen `restarting` during this watch. */
   seenRestarting: string[];
+  /** Instances of the region listed in a non-running status by the last poll (the preflight snapshot); null when too many to hand back. */
+  notRunning: string[] | null;
   reads: number;
 }
 

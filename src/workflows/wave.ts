@@ -90,6 +90,9 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
   let reads = carry?.reads ?? 0;
   const runs = (carry?.runs ?? 0) + 1;
   const watchersRunning = new Set<string>();
+  /** Per region: the last batched status read (instances listed as not running, and when). */
+  const snapshots = new Map<string, { atMs: number; notRunning: Set<string> }>();
+  const snapshotMaxAgeMs = Math.max(2 * acts.pollMs, 2_000);
 
   setHandler(waveControlSignal, (control) => {
     if (control.paused !== undefined) paused = control.paused;
@@ -127,6 +130,7 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
       }),
     );
     queue = [...queue.filter((t) => unhealthy.has(t.instanceId)), ...queue.filter((t) => !unhealthy.has(t.instanceId))];
+    for (const region of regions) snapshots.set(region, { atMs: workflowNow(), notRunning: unhealthy });
   }
 
   const inFlightIn = (region?: string): number => {
@@ -172,6 +176,8 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
 
   const startLaunch = (target: Target): void => {
     launching.set(target.instanceId, { target });
+    const snapshot = snapshots.get(target.region);
+    const fresh = snapshot !== undefined && workflowNow() - snapshot.atMs <= snapshotMaxAgeMs && !snapshot.notRunning.has(target.instanceId);
     acts
       .launchRestart({
         region: target.region,
@@ -179,6 +185,7 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
         fastMode: policy.fastMode,
         notRunning: policy.notRunning,
         pollIntervalMs: acts.pollMs,
+        ...(fresh ? { preflightFromSnapshot: true } : {}),
       })
       .then(
         (res) => onLaunched(target, res),
@@ -189,6 +196,8 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
   const onWatched = (region: string, res: WatchResult): void => {
     watchersRunning.delete(region);
     reads += res.reads;
+    if (res.notRunning) snapshots.set(region, { atMs: workflowNow(), notRunning: new Set(res.notRunning) });
+    else snapshots.delete(region);
     for (const id of res.seenRestarting) {
       const w = watching.get(id);
       if (w) w.seenRestarting = true;

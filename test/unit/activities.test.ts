@@ -74,6 +74,15 @@ describe('launchRestart', () => {
     expect(await launchRestart(old.api, input, ctx(2))).toMatchObject({ kind: 'sent', adopted: false });
     expect(old.calls).toContain(`restart ${ID}`);
   });
+  it('with a fresh region snapshot the first attempt skips its own read; a changed instance is caught by the call', async () => {
+    const { api, calls } = fakeApi({ status: { [ID]: 'running' } });
+    expect(await launchRestart(api, { ...input, preflightFromSnapshot: true }, ctx(1))).toMatchObject({ kind: 'sent', reads: 0 });
+    expect(calls).toEqual([`restart ${ID}`]);
+    const busy = new StarRocksApiError({ outcomeUnknown: false, errorClass: 'busy', action: 'RestartInstance', region: 'cn-hangzhou', apiCode: 'InvalidParams' });
+    const changed = fakeApi({ status: { [ID]: 'scaling_out' }, failRestart: busy });
+    expect(await launchRestart(changed.api, { ...input, notRunning: 'skip', preflightFromSnapshot: true }, ctx(1))).toMatchObject({ kind: 'skipped', status: 'scaling_out' });
+    expect(changed.calls).toEqual([`restart ${ID}`, `describe ${ID}`]);
+  });
   it('not running at its turn: skip, fail or wait (retryable InstanceNotReady) by policy', async () => {
     expect(await launchRestart(fakeApi({ status: { [ID]: 'updating' } }).api, { ...input, notRunning: 'skip' }, ctx(1))).toMatchObject({ kind: 'skipped', status: 'updating' });
     expect(await launchRestart(fakeApi({ status: { [ID]: 'updating' } }).api, { ...input, notRunning: 'fail' }, ctx(1))).toMatchObject({ kind: 'not_running' });
