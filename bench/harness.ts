@@ -103,8 +103,8 @@ export function makeFleet(opts: FleetOptions): Fleet {
   return { emulatorOptions: { regions: opts.regions, fleet: { instances }, seed, maxPageSize: 100 }, durations };
 }
 
-export async function startFleetEmulator(fleet: Fleet, faults?: FaultConfig): Promise<Emulator> {
-  return startEmulator({ ...fleet.emulatorOptions, ...(faults ? { faults } : {}) });
+export async function startFleetEmulator(fleet: Fleet, faults?: FaultConfig, extra: Pick<EmulatorOptions, 'keys'> = {}): Promise<Emulator> {
+  return startEmulator({ ...fleet.emulatorOptions, ...(faults ? { faults } : {}), ...extra });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,6 +155,8 @@ export interface ChildWorkerOptions {
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Resolve once the worker says it polls (default true). */
   waitReady?: boolean;
+  /** Extra environment, e.g. ALIBABA_CLOUD_SECURITY_TOKEN for an STS key. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -174,6 +176,7 @@ export async function spawnChildWorker(opts: ChildWorkerOptions): Promise<ChildW
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEFAULT_KEY.accessKeySecret,
       STARWAVE_LOG_LEVEL: opts.logLevel ?? 'INFO',
       ...(opts.bundlePath ? { STARWAVE_WORKFLOW_BUNDLE: opts.bundlePath } : {}),
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
