@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // and end-to-end tests on ONE real Temporal dev server started by the global setup.
 export default defineConfig({
   test: {
+    // The JSON summary lets CI print one plain "N passed, N failed" line (see .ci/run).
+    reporters: ['default', ['json', { outputFile: '.data/vitest-results.json' }]],
     projects: [
       {
         test: {
