@@ -155,7 +155,7 @@ async function runScenario(address: string, s: Scenario, log: (line: string) => 
     await worker.stop();
     await client.connection.close();
     await emulator.close();
-    const waves = report ? reportWaves(report) : [ids];
+    const waves = report ? reportWaves(report, record) : [ids];
     const bound = lowerBoundMs(record, waves, specConcurrency(parsed), s.bakeSeconds * 1000);
     const listMs = listScheduleMs(record, waves, specConcurrency(parsed), s.bakeSeconds * 1000);
     const makespan = makespanFromRecord(record);

@@ -372,11 +372,25 @@ export function specConcurrency(spec: RolloutSpec): (size: number) => number {
   return (size) => resolveSize(spec.concurrency.global, size, { atLeastOne: true });
 }
 
-/** Waves (instance ids) as the report assigned them. */
-export function reportWaves(report: Pick<RolloutReport, 'instances'>): string[][] {
+/**
+ * Waves (instance ids) of a rollout. When the report lists every instance, its wave numbers; when it
+ * omits restarted ones (large rollouts keep the report small), the record's restarts in seq order cut
+ * by the reported wave sizes — valid because wave n+1 starts only after wave n finished.
+ */
+export function reportWaves(report: Pick<RolloutReport, 'instances' | 'waves'>, record?: EmulatorRecord): string[][] {
   const waves: string[][] = [];
   for (const r of report.instances) (waves[r.wave - 1] ??= []).push(r.instanceId);
-  return waves.map((w) => w ?? []);
+  const listed = report.instances.length;
+  const planned = report.waves.reduce((a, w) => a + w.size, 0);
+  if (listed >= planned || !record) return waves.map((w) => w ?? []);
+  const order = [...new Set([...record.restarts].sort((a, b) => a.seq - b.seq).map((r) => r.instanceId))];
+  const out: string[][] = [];
+  let at = 0;
+  for (const w of report.waves) {
+    out.push(order.slice(at, at + w.size));
+    at += w.size;
+  }
+  return out;
 }
 
 /** From the first restart that took effect to the last instance turning running (or failing). */
