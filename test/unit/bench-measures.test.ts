@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EmulatorRecord, RestartRecord, TransitionRecord } from '../../src/emulator';
-import { exactlyOnce, listScheduleMs, lowerBoundMs, makeFleet, makespanFromRecord, orchestrationOverhead, readUsage } from '../../bench/harness';
+import { exactlyOnce, listScheduleMs, lowerBoundMs, reportWaves, makeFleet, makespanFromRecord, orchestrationOverhead, readUsage } from '../../bench/harness';
 import { badSpecs } from '../../bench/faults';
 import { validateSpec } from '../../src/planning/spec';
 
@@ -48,6 +48,15 @@ describe('bench measures', () => {
     const rec = record([r1, r2], [t1, t2, t3, t4]);
     expect(makespanFromRecord(rec)).toBe(2_250);
     expect(orchestrationOverhead(rec)).toMatchObject({ samples: 1, medianMs: 250 });
+  });
+
+  it('waves come from the record in seq order when the report omits restarted instances', () => {
+    seq = 0;
+    const rec = record([restart('a', 0, 1), restart('c', 1, 1), restart('b', 2, 1)], []);
+    const waves = [{ size: 1 }, { size: 2 }] as never;
+    expect(reportWaves({ instances: [], waves }, rec)).toEqual([['a'], ['c', 'b']]);
+    const full = { instances: [{ instanceId: 'x', wave: 2 }, { instanceId: 'y', wave: 1 }], waves: [{ size: 1 }, { size: 1 }] } as never;
+    expect(reportWaves(full, rec)).toEqual([['y'], ['x']]);
   });
 
   it('exactlyOnce counts duplicates and never-restarted targets', () => {
