@@ -333,10 +333,11 @@ function analysis(rows: readonly Row[], idle?: { cpuS: number; peakRssMiB: numbe
     );
   }
   out.push(
-    '- Status reads: starwave spends about 1 preflight DescribeInstances per instance (it must be `running` right before its restart), ' +
-      'about 1 more when it leaves `restarting` (individual confirm), plus one page per region per tick shared by every instance in flight. ' +
-      'Per-instance polling spends ≈ D/poll reads per instance. The ratio therefore grows with D/poll: the scaled-down scenarios have ' +
-      'D/poll ≈ 6–15, real restarts (minutes, default poll 10 s) ≈ 30–100; the `-poll0.2` scenario keeps D/poll ≈ 30.',
+    '- Status reads: starwave reads pages per region per tick (shared by every instance in flight; the preflight of the next ' +
+      'launch uses that snapshot while it is fresh) plus about one individual DescribeInstances when an instance leaves `restarting`, ' +
+      'so it stays near 1.4–2 reads per instance whatever the restart duration. Per-instance polling spends ≈ D/poll reads per ' +
+      'instance, so the ratio grows with D/poll: the scaled-down scenarios have D/poll ≈ 6–15; real restarts (minutes, default poll ' +
+      '10 s) ≈ 30–100; the `-poll0.2` scenario keeps D/poll ≈ 30.',
   );
   const rss = sw.map((r) => `${r.scenario} ${r.workerPeakRssMiB?.toFixed(0)}`).join(', ');
   out.push(
