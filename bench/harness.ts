@@ -160,11 +160,14 @@ export interface ChildWorkerOptions {
 }
 
 /**
- * Runs `node --import tsx src/worker/main.ts` as a child process with the environment an operator
+ * Runs `node --max-old-space-size=160 --import tsx src/worker/main.ts` as a child process with the environment an operator
  * would set. The child's pid is the worker itself (no npx wrapper), so /proc figures are its own.
  */
 export async function spawnChildWorker(opts: ChildWorkerOptions): Promise<ChildWorker> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/worker/main.ts')], {
+  // The same V8 heap bound that `starwave worker` (bin/starwave.js) applies, so figures match what ships.
+  const heapMb = process.env['STARWAVE_WORKER_HEAP_MB'] || '160';
+  const heapArgs = heapMb === '0' ? [] : [`--max-old-space-size=${heapMb}`];
+  const child: ChildProcess = spawn(process.execPath, [...heapArgs, '--import', 'tsx', join(ROOT, 'src/worker/main.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
