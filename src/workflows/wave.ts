@@ -133,12 +133,6 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
     for (const region of regions) snapshots.set(region, { atMs: workflowNow(), notRunning: unhealthy });
   }
 
-  const inFlightIn = (region?: string): number => {
-    let n = 0;
-    for (const l of launching.values()) if (!region || l.target.region === region) n++;
-    for (const w of watching.values()) if (!region || w.target.region === region) n++;
-    return n;
-  };
 
   const budgetExceeded = (): boolean =>
     failures > limits.rolloutBudgetRemaining || (limits.waveBudget !== undefined && failures > limits.waveBudget);
@@ -293,26 +287,27 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
       drainingForContinueAsNew = true;
     }
 
-    // Fill free slots, in queue order, within the global and per-region limits.
+    // Fill free slots, in queue order, within the global and per-region limits. Counts are taken
+    // once and kept up to date here: this loop runs on every activation, over queues of thousands.
     if (!paused && !stopReason && !drainingForContinueAsNew) {
-      const blockedRegions = new Set<string>();
+      const perRegion = new Map<string, number>();
+      for (const { target } of [...launching.values(), ...watching.values()]) perRegion.set(target.region, (perRegion.get(target.region) ?? 0) + 1);
+      let total = launching.size + watching.size;
       const remaining: Target[] = [];
-      for (const t of queue) {
-        if (inFlightIn() >= limits.concurrency) {
-          remaining.push(t);
-          continue;
+      for (let i = 0; i < queue.length; i++) {
+        const t = queue[i]!;
+        if (total >= limits.concurrency || !canStartBeforeCutoff()) {
+          remaining.push(...queue.slice(i));
+          break;
         }
-        const regionLimit = limits.regionConcurrency[t.region] ?? limits.concurrency;
-        if (blockedRegions.has(t.region) || inFlightIn(t.region) >= regionLimit) {
-          blockedRegions.add(t.region);
-          remaining.push(t);
-          continue;
-        }
-        if (!canStartBeforeCutoff()) {
+        const inRegion = perRegion.get(t.region) ?? 0;
+        if (inRegion >= (limits.regionConcurrency[t.region] ?? limits.concurrency)) {
           remaining.push(t);
           continue;
         }
         startLaunch(t);
+        total += 1;
+        perRegion.set(t.region, inRegion + 1);
       }
       queue = remaining;
     }
