@@ -170,16 +170,28 @@ export type SpecResult = { ok: true; spec: RolloutSpec } | { ok: false; problems
 export function validateSpec(input: unknown): SpecResult {
   const parsed = rolloutSpecSchema.safeParse(input);
   if (!parsed.success) {
-    return {
-      ok: false,
-      problems: parsed.error.issues.map((issue) => ({
-        path: issue.path.length ? issue.path.join('.') : '(spec)',
-        message: issue.message,
-      })),
-    };
+    return { ok: false, problems: parsed.error.issues.flatMap(toProblems) };
   }
   const problems = crossFieldProblems(parsed.data);
   return problems.length ? { ok: false, problems } : { ok: true, spec: parsed.data };
+}
+
+/** zod issues as operator sentences: unknown keys at their own path, missing fields as "is required". */
+function toProblems(issue: z.core.$ZodIssue): SpecProblem[] {
+  const at = (path: readonly PropertyKey[]): string => (path.length ? path.map(String).join('.') : '(spec)');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({
+      path: at([...issue.path, key]),
+      message: `unknown field "${key}"; check its spelling (docs/rollout.schema.json lists every field)`,
+    }));
+  }
+  if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) {
+    return [{ path: at(issue.path), message: `is required (${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`})` }];
+  }
+  if (issue.code === 'invalid_type' && issue.path.length === 0) {
+    return [{ path: '(spec)', message: 'the spec must be an object (a JSON or YAML mapping) with at least name and targets' }];
+  }
+  return [{ path: at(issue.path), message: issue.message }];
 }
 
 function crossFieldProblems(spec: RolloutSpec): SpecProblem[] {

@@ -89,7 +89,9 @@ describe('spec validation', () => {
     expect(paths).toEqual(
       expect.arrayContaining(['name', 'targets.instances.0.region', 'targets.instances.0.instanceId', 'waves.sizes.0', 'waves.sizes.1', 'concurrency.global', 'instance.notRunning']),
     );
-    expect(result.ok ? [] : result.problems.find((p) => p.path === '(spec)' || p.message.includes('extra'))).toBeTruthy();
+    expect(result.ok ? undefined : result.problems.find((p) => p.path === 'extra')?.message).toMatch(/unknown field "extra"; check its spelling/);
+    const missing = validateSpec({ targets: { selectors: [{ regions: ['cn-hangzhou'] }] } });
+    expect(missing.ok ? [] : missing.problems).toEqual([{ path: 'name', message: 'is required (a string)' }]);
     const ok = parseSpec({ name: 'ok', targets: { selectors: [{ regions: ['cn-hangzhou'] }] } });
     expect(ok.waves.sizes).toEqual([1, '10%', '50%', '100%']);
     expect(ok.failureBudget.total).toBe(0);
