@@ -12,6 +12,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { DurationDistribution } from '../src/emulator/schemas';
+import type { EmulatorRecord } from '../src/emulator/types';
 import type { RolloutSpecInput } from '../src/planning/spec';
 import type { RolloutReport } from '../src/workflows/types';
 import { fixedBatches, perInstancePolling } from './baselines';
@@ -79,6 +80,30 @@ export interface Row {
 }
 
 const STATUS_READS = ['DescribeInstances', 'ListOperationHistory', 'DescribeNodeGroups'];
+
+/** The figures every runner gets from the emulator's record of one run. */
+function recordMeasures(record: EmulatorRecord, ids: readonly string[], waves: readonly (readonly string[])[], concurrencyOf: (size: number) => number, bakeMs: number) {
+  const bound = lowerBoundMs(record, waves, concurrencyOf, bakeMs);
+  const makespan = makespanFromRecord(record);
+  const calls = callsPerInstance(record, ids.length);
+  const once = exactlyOnce(record, ids);
+  const overhead = orchestrationOverhead(record);
+  return {
+    once,
+    measures: {
+      makespanMs: makespan,
+      lowerBoundMs: bound,
+      ratio: bound ? makespan / bound : 0,
+      listScheduleMs: listScheduleMs(record, waves, concurrencyOf, bakeMs),
+      statusReadsPerInstance: STATUS_READS.reduce((a, k) => a + (calls[k] ?? 0), 0),
+      callsPerInstance: calls,
+      restartedOnce: once.restartedOnce,
+      duplicates: once.duplicates.length,
+      overheadMedianMs: overhead.medianMs,
+      overheadP95Ms: overhead.p95Ms,
+    },
+  };
+}
 
 function describeDuration(d: DurationDistribution): string {
   if (d.kind === 'fixed') return `fixed ${d.ms / 1000}s`;
@@ -156,35 +181,21 @@ async function runScenario(address: string, s: Scenario, log: (line: string) => 
     await client.connection.close();
     await emulator.close();
     const waves = report ? reportWaves(report, record) : [ids];
-    const bound = lowerBoundMs(record, waves, specConcurrency(parsed), s.bakeSeconds * 1000);
-    const listMs = listScheduleMs(record, waves, specConcurrency(parsed), s.bakeSeconds * 1000);
-    const makespan = makespanFromRecord(record);
-    const calls = callsPerInstance(record, ids.length);
-    const once = exactlyOnce(record, ids);
-    const overhead = orchestrationOverhead(record);
+    const { once, measures } = recordMeasures(record, ids, waves, specConcurrency(parsed), s.bakeSeconds * 1000);
     const historyTotal = executions.filter((e) => !e.workflowId.startsWith('starwave-leases-')).reduce((a, e) => a + e.historyLength, 0);
     rows.push({
       ...common,
       runner: 'starwave',
       ok: !!report && report.phase === 'completed' && once.restartedOnce === ids.length,
       ...(error ? { error } : {}),
-      makespanMs: makespan,
-      lowerBoundMs: bound,
-      ratio: bound ? makespan / bound : 0,
-      listScheduleMs: listMs,
-      statusReadsPerInstance: STATUS_READS.reduce((a, k) => a + (calls[k] ?? 0), 0),
-      callsPerInstance: calls,
-      restartedOnce: once.restartedOnce,
-      duplicates: once.duplicates.length,
+      ...measures,
       historyPerInstance: historyTotal / ids.length,
       maxHistoryPerExecution: Math.max(0, ...executions.map((e) => e.historyLength)),
       executions: executions.length,
       workerCpuS: usage.cpuMs / 1000,
       workerPeakRssMiB: usage.peakRssMiB,
-      overheadMedianMs: overhead.medianMs,
-      overheadP95Ms: overhead.p95Ms,
     });
-    log(`  starwave: ${((Date.now() - started) / 1000).toFixed(1)} s wall, makespan ${(makespan / 1000).toFixed(1)} s, bound ${(bound / 1000).toFixed(1)} s${error ? `, FAILED: ${error}` : ''}`);
+    log(`  starwave: ${((Date.now() - started) / 1000).toFixed(1)} s wall, makespan ${(measures.makespanMs / 1000).toFixed(1)} s, bound ${(measures.lowerBoundMs / 1000).toFixed(1)} s${error ? `, FAILED: ${error}` : ''}`);
   }
 
   // --- baselines, same fleet (fresh emulator each: same pinned durations)
@@ -202,30 +213,16 @@ async function runScenario(address: string, s: Scenario, log: (line: string) => 
       });
       const record = emulator.record();
       await emulator.close();
-      const bound = lowerBoundMs(record, [ids], () => s.concurrency, 0);
-      const listMs = listScheduleMs(record, [ids], () => s.concurrency, 0);
-      const makespan = makespanFromRecord(record);
-      const calls = callsPerInstance(record, ids.length);
-      const once = exactlyOnce(record, ids);
-      const overhead = orchestrationOverhead(record);
+      const { once, measures } = recordMeasures(record, ids, [ids], () => s.concurrency, 0);
       rows.push({
         ...common,
         waves: '["100%"]',
         runner,
         ok: !error && once.restartedOnce === ids.length,
         ...(error ? { error } : {}),
-        makespanMs: makespan,
-        lowerBoundMs: bound,
-        ratio: bound ? makespan / bound : 0,
-        listScheduleMs: listMs,
-        statusReadsPerInstance: STATUS_READS.reduce((a, k) => a + (calls[k] ?? 0), 0),
-        callsPerInstance: calls,
-        restartedOnce: once.restartedOnce,
-        duplicates: once.duplicates.length,
-        overheadMedianMs: overhead.medianMs,
-        overheadP95Ms: overhead.p95Ms,
+        ...measures,
       });
-      log(`  ${runner}: ${((Date.now() - started) / 1000).toFixed(1)} s wall, makespan ${(makespan / 1000).toFixed(1)} s`);
+      log(`  ${runner}: ${((Date.now() - started) / 1000).toFixed(1)} s wall, makespan ${(measures.makespanMs / 1000).toFixed(1)} s`);
     }
   }
   return rows;
