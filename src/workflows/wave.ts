@@ -240,11 +240,10 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
     dirty = true;
   };
 
-  const onWatchFailed = (region: string, err: unknown): void => {
+  const onWatchFailed = (region: string): void => {
     // The watch activity retries itself (heartbeats carry its progress); reaching here means its
     // timeouts ran out. Start a fresh watch on the next loop turn rather than guessing outcomes.
     watchersRunning.delete(region);
-    void err;
     dirty = true;
   };
 
@@ -262,13 +261,12 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveResult> {
       })
       .then(
         (res) => onWatched(region, res),
-        (err) => onWatchFailed(region, err),
+        () => onWatchFailed(region),
       );
   };
 
-  const nowMs = workflowNow;
 
-  const canStartBeforeCutoff = (): boolean => input.notAfterMs === undefined || nowMs() + expectedRestartMs <= input.notAfterMs;
+  const canStartBeforeCutoff = (): boolean => input.notAfterMs === undefined || workflowNow() + expectedRestartMs <= input.notAfterMs;
 
   let drainingForContinueAsNew = false;
   for (;;) {
