@@ -131,15 +131,7 @@ async function crashRun(dbDir: string): Promise<RunResult> {
   await server.stop();
   await sleep(2_000);
   server = await ownDevServer({ port, dbFile });
-  let report: RolloutReport | undefined;
-  try {
-    report = (await handle.result()) as RolloutReport;
-  } catch (err) {
-    notes.push(`rollout failed: ${(err as Error).message}`);
-  }
-  const record = emulator.record();
-  const once = exactlyOnce(record, ids);
-  const check = report ? checkReport(report, emulator, ids) : { correct: false, skippedWithoutReason: ids.length, notes: [] };
+  const { report, record, once, check } = await settleRun(handle, emulator, ids, notes);
   const executions = await collectExecutions(client, rolloutId, taskQueue);
   for (const e of executions) texts.push(JSON.stringify(await client.workflow.getHandle(e.workflowId, e.runId).fetchHistory()));
   for (const w of workers) {
@@ -164,6 +156,20 @@ async function crashRun(dbDir: string): Promise<RunResult> {
     reportCorrect: check.correct,
     notes: [...notes, ...check.notes],
   };
+}
+
+/** Waits for a fault run's rollout and checks it against the emulator's record. */
+async function settleRun(handle: { result(): Promise<unknown> }, emulator: Emulator, ids: readonly string[], notes: string[]) {
+  let report: RolloutReport | undefined;
+  try {
+    report = (await handle.result()) as RolloutReport;
+  } catch (err) {
+    notes.push(`rollout failed: ${(err as Error).message}`);
+  }
+  const record = emulator.record();
+  const once = exactlyOnce(record, ids);
+  const check = report ? checkReport(report, emulator, ids) : { correct: false, skippedWithoutReason: ids.length, notes: [] as string[] };
+  return { report, record, once, check };
 }
 
 async function apiFaultRun(client: Client, address: string): Promise<RunResult> {
@@ -191,15 +197,7 @@ async function apiFaultRun(client: Client, address: string): Promise<RunResult> 
     instance: { ...policy, notRunning: 'wait', notRunningWaitSeconds: 60 },
   });
   const notes: string[] = [];
-  let report: RolloutReport | undefined;
-  try {
-    report = (await handle.result()) as RolloutReport;
-  } catch (err) {
-    notes.push(`rollout failed: ${(err as Error).message}`);
-  }
-  const record = emulator.record();
-  const once = exactlyOnce(record, ids);
-  const check = report ? checkReport(report, emulator, ids) : { correct: false, skippedWithoutReason: ids.length, notes: [] };
+  const { report, record, once, check } = await settleRun(handle, emulator, ids, notes);
   const r = (id: string) => report?.instances.find((x) => x.instanceId === id);
   notes.push(`stuck → ${r(stuck)?.outcome}/${r(stuck)?.failure}; failing → ${r(failing)?.outcome}/${r(failing)?.failure}; busy → ${r(busy)?.outcome} (restarted ${record.restarts.filter((x) => x.instanceId === busy).length}× after settling)`);
   const faultCounts: Record<string, number> = {};
