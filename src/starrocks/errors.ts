@@ -3,32 +3,10 @@
  * (spec §5.1, §5.2, §5.3). Callers match on `code` / `errorClass`, never on message text.
  */
 
-export const ERROR_CLASSES = [
-  'throttled',
-  'transient',
-  'busy',
-  'auth',
-  'permission',
-  'bad_request',
-  'not_found',
-  'unsupported',
-] as const;
+import { ERROR_CLASS_INFO, errorCodeFor, isRetryableClass, type ErrorClass, type StarRocksErrorCode } from '../contracts/errors';
 
-export type ErrorClass = (typeof ERROR_CLASSES)[number];
-
-/** Stable code per class, e.g. `ERR_STARROCKS_THROTTLED`. */
-export type StarRocksErrorCode = `ERR_STARROCKS_${Uppercase<ErrorClass>}`;
-
-export function errorCodeFor(errorClass: ErrorClass): StarRocksErrorCode {
-  return `ERR_STARROCKS_${errorClass.toUpperCase()}` as StarRocksErrorCode;
-}
-
-/** Classes worth retrying later (throttled and transient with backoff; busy after the instance settles). */
-const RETRYABLE: ReadonlySet<ErrorClass> = new Set<ErrorClass>(['throttled', 'transient', 'busy']);
-
-export function isRetryableClass(errorClass: ErrorClass): boolean {
-  return RETRYABLE.has(errorClass);
-}
+export { ERROR_CLASSES, errorCodeFor, isRetryableClass } from '../contracts/errors';
+export type { ErrorClass, StarRocksErrorCode } from '../contracts/errors';
 
 /** Upper bound for `x-acs-retry-after`, as in the official SDK. */
 export const MAX_RETRY_AFTER_MS = 120_000;
@@ -227,19 +205,10 @@ export class StarRocksApiError extends Error {
   }
 }
 
-const CLASS_PHRASE: Record<ErrorClass, string> = {
-  throttled: 'was throttled',
-  transient: 'failed transiently',
-  busy: 'was refused because the instance is busy',
-  auth: 'failed authentication',
-  permission: 'was denied permission',
-  bad_request: 'was rejected as a bad request',
-  not_found: 'found no such instance',
-  unsupported: 'is not supported for this account',
-};
+
 
 function describeApiFailure(init: StarRocksApiErrorInit): string {
-  const parts: string[] = [`StarRocks ${init.action} in region ${init.region} ${CLASS_PHRASE[init.errorClass]}`];
+  const parts: string[] = [`StarRocks ${init.action} in region ${init.region} ${ERROR_CLASS_INFO[init.errorClass].phrase}`];
   if (init.detail) parts.push(`: ${init.detail}`);
   const api: string[] = [];
   if (init.apiCode) api.push(`API code ${init.apiCode}`);
