@@ -4,6 +4,7 @@
  * refreshes temporary credentials itself; asking it on every request picks up refreshed keys.
  */
 import Credential from '@alicloud/credentials';
+import { loadEnv } from '../config/env';
 import { redactSecrets } from './errors';
 
 export interface Credentials {
@@ -45,11 +46,20 @@ export function staticCredentials(c: Credentials): CredentialSource {
   return { getCredentials: async () => value };
 }
 
+export interface DefaultCredentialSourceOptions {
+  /**
+   * Secret values to redact from the chain's error messages. Default: every secret of the
+   * process's settings (`loadEnv().secrets`, which includes ALIBABA_CLOUD_ACCESS_KEY_SECRET and
+   * ALIBABA_CLOUD_SECURITY_TOKEN), read when an error happens.
+   */
+  secrets?: readonly string[];
+}
+
 /**
  * The `@alicloud/credentials` default chain: environment variables, OIDC role, CLI profile,
  * credentials file, ECS RAM role, credentials URI (spec §7), resolved lazily on the first request.
  */
-export function defaultCredentialSource(): CredentialSource {
+export function defaultCredentialSource(opts: DefaultCredentialSourceOptions = {}): CredentialSource {
   let credential: Credential | undefined;
   return {
     async getCredentials(): Promise<Credentials> {
@@ -61,10 +71,7 @@ export function defaultCredentialSource(): CredentialSource {
       } catch (err) {
         // Library messages name providers and variables; redact env secrets defensively anyway, and do not
         // attach the raw error as `cause` so nothing unredacted travels into logs.
-        const reason = redactSecrets(err instanceof Error ? err.message : String(err), [
-          process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
-          process.env.ALIBABA_CLOUD_SECURITY_TOKEN,
-        ]);
+        const reason = redactSecrets(err instanceof Error ? err.message : String(err), opts.secrets ?? envSecrets());
         throw new StarRocksCredentialsError(
           `No Alibaba Cloud credentials could be loaded from the default chain (${reason}). ${HOW_TO_SET}`,
         );
@@ -79,4 +86,13 @@ export function defaultCredentialSource(): CredentialSource {
       );
     },
   };
+}
+
+/** The process's secret values; none when the settings are invalid (the process fails at start then anyway). */
+function envSecrets(): readonly string[] {
+  try {
+    return loadEnv().secrets;
+  } catch {
+    return [];
+  }
 }

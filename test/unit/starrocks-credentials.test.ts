@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { resetEnvCache } from '../../src/config/env';
 import { StarRocksCredentialsError, defaultCredentialSource, staticCredentials } from '../../src/starrocks/credentials';
 
 const SECRET = 'FAKEAccessKeySecretDoNotUse00';
@@ -16,7 +17,23 @@ function isolateChain(): void {
 
 afterEach(() => {
   vi.unstubAllEnvs();
+  resetEnvCache();
 });
+
+/** The chain's error names the credentials file path, so a secret planted in it shows what redaction catches. */
+async function chainErrorWithPlantedSecret(planted: string, source = () => defaultCredentialSource()): Promise<string> {
+  isolateChain();
+  vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_ID', '');
+  vi.stubEnv('ALIBABA_CLOUD_CREDENTIALS_FILE', `/nonexistent/${planted}/credentials`);
+  const err = await source()
+    .getCredentials()
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  expect(err).toBeInstanceOf(StarRocksCredentialsError);
+  return (err as Error).message;
+}
 
 describe('credentials', () => {
   it('staticCredentials returns the pair and rejects an empty one', async () => {
@@ -54,5 +71,21 @@ describe('credentials', () => {
     expect(message).toContain('ALIBABA_CLOUD_ACCESS_KEY_SECRET');
     expect(message).toContain('ALIBABA_CLOUD_PROFILE');
     expect(message).not.toContain(SECRET);
+  });
+
+  it("redacts the given secrets from the chain's error text", async () => {
+    const planted = 'planted-secret-7f3a9c';
+    const message = await chainErrorWithPlantedSecret(planted, () => defaultCredentialSource({ secrets: [planted] }));
+    expect(message).toContain('[REDACTED]');
+    expect(message).not.toContain(planted);
+  });
+
+  it('by default redacts the secrets of the process settings (loadEnv), e.g. ALIBABA_CLOUD_ACCESS_KEY_SECRET', async () => {
+    const planted = 'env-secret-1b2c3d4e';
+    vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_SECRET', planted);
+    resetEnvCache();
+    const message = await chainErrorWithPlantedSecret(planted);
+    expect(message).toContain('[REDACTED]');
+    expect(message).not.toContain(planted);
   });
 });
