@@ -1,0 +1,138 @@
+/**
+ * The cloud API front door of one regional endpoint, in the gateway's order:
+ * latency → routing → signature verification → throttling → RAM → drop-before → 5xx → service
+ * failure → APPLY (the action's handler) → drop-after → malformed. Gateway failures answer with
+ * `{RequestId, HostId, Code, Message, Recommend}`, service answers with the envelope.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FaultInjector } from '../faults';
+import { ROUTES, accessDeniedDetail, gatewayError, gatewayErrorBody, isGatewayError, route, verify, type GatewayError } from '../gateway';
+import { HANDLERS, envelope, type ServiceAnswer } from '../service';
+import type { EmulatorState } from '../state';
+import type { CallRecord, EmulatorKey } from '../types';
+
+export interface CloudDeps {
+  state: EmulatorState;
+  faults: FaultInjector;
+  keys: readonly EmulatorKey[];
+}
+
+export type CloudHandler = (region: string, req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer) => Promise<void>;
+
+export function createCloudHandler({ state, faults, keys }: CloudDeps): CloudHandler {
+  return async (region, req, res, url, body) => {
+    const requestId = randomUUID().toUpperCase();
+    const pathname = url.pathname;
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = v;
+    const headerAction = typeof req.headers['x-acs-action'] === 'string' ? req.headers['x-acs-action'] : undefined;
+    const scopeAction = ROUTES[pathname] ?? headerAction ?? pathname;
+    const call: Omit<CallRecord, 'seq' | 'atMs' | 'tMs'> = {
+      region,
+      action: scopeAction,
+      path: pathname,
+      requestId,
+      httpStatus: 0,
+      ...(query['InstanceId'] ?? query['ClusterId'] ? { instanceId: query['InstanceId'] ?? query['ClusterId'] } : {}),
+    };
+
+    const send = (httpStatus: number, payload: Record<string, unknown> | string, headers: Record<string, string> = {}): void => {
+      call.httpStatus = httpStatus;
+      state.recordCall(call);
+      const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+      res.writeHead(httpStatus, { 'content-type': 'application/json;charset=utf-8', 'x-acs-request-id': requestId, ...headers });
+      res.end(text);
+    };
+    const sendGateway = (error: GatewayError): void => {
+      call.code = error.code;
+      send(error.httpStatus, gatewayErrorBody(error, requestId, region), error.headers);
+    };
+    const drop = (fault: string): void => {
+      call.dropped = true;
+      call.fault = fault;
+      call.httpStatus = 0;
+      state.recordCall(call);
+      // No response at all: the client sees a reset / "socket hang up".
+      req.socket.destroy();
+    };
+
+    const latency = faults.addedLatency(scopeAction, region);
+    if (latency.ms > 0) {
+      call.addedLatencyMs = latency.ms;
+      await sleep(latency.ms);
+    }
+
+    const routed = route(req.method ?? 'GET', pathname, req.headers);
+    if (isGatewayError(routed)) return sendGateway(routed);
+    const action = routed.action;
+
+    const verified = verify({
+      method: req.method ?? 'POST',
+      pathname,
+      query,
+      headers: req.headers,
+      body,
+      keys,
+      nowMs: state.gatewayNow(),
+      useNonce: (id, nonce) => state.useNonce(id, nonce),
+    });
+    if ('accessKeyId' in verified) call.accessKeyId = verified.accessKeyId;
+    if (isGatewayError(verified)) return sendGateway(verified);
+    const key = verified.key;
+    call.accessKeyId = key.accessKeyId;
+
+    const throttled = faults.throttle(region, action, key.accessKeyId);
+    if (throttled) {
+      call.fault = throttled.fault;
+      return sendGateway(throttled);
+    }
+
+    if (key.deniedActions?.includes(action)) {
+      const detail = accessDeniedDetail(key, action);
+      const message = `You are not authorized to do this action. Resource: acs:sr:${region}:1234567890123456:instance/${query['InstanceId'] ?? '*'} Action: sr:${action}`;
+      if (key.denyStyle === 'service') {
+        call.code = 'NoPermission';
+        return send(403, envelope(requestId, { success: false, code: 'NoPermission', message, httpStatus: 403, data: false, accessDeniedDetail: JSON.stringify(detail) }));
+      }
+      return sendGateway(gatewayError(403, 'Forbidden.RAM', message, { extra: { AccessDeniedDetail: detail } }));
+    }
+
+    if (faults.dropBefore(action, region)) return drop('drop-before');
+    const serverError = faults.serverError(action, region);
+    if (serverError) {
+      call.fault = 'server-error';
+      return sendGateway(serverError);
+    }
+    const serviceFailure = faults.serviceFailure(action, region);
+    if (serviceFailure) {
+      call.fault = 'service-failure';
+      call.code = serviceFailure.code;
+      // Like the spec's example: HTTP 200, Success:false, and Data:true on restart actions.
+      const data = action === 'RestartInstance' || action === 'RestartNodeGroup' ? true : [];
+      return send(200, envelope(requestId, { success: false, code: serviceFailure.code, message: serviceFailure.message, data }));
+    }
+
+    let parsedBody: unknown;
+    if (body.length > 0) {
+      try {
+        parsedBody = JSON.parse(body.toString('utf8'));
+      } catch {
+        return sendGateway(gatewayError(400, 'InvalidParameter.Format', 'The request body is not valid JSON.'));
+      }
+    }
+    const answer: ServiceAnswer | GatewayError = HANDLERS[action]({ state, region, requestId, query, body: parsedBody });
+    if (isGatewayError(answer)) return sendGateway(answer);
+    if (answer.code) call.code = answer.code;
+
+    // From here on the call has been applied.
+    if (faults.dropAfter(action, region)) return drop('drop-after');
+    if (faults.malformed(action, region)) {
+      call.fault = 'malformed';
+      const text = JSON.stringify(answer.body);
+      return send(200, text.slice(0, Math.max(1, Math.floor(text.length / 2))));
+    }
+    send(answer.httpStatus, answer.body);
+  };
+}

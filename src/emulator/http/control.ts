@@ -1,0 +1,81 @@
+/**
+ * The control API `/_emulator/*` (JSON, unsigned) that tests, the benchmark and the demo use to
+ * seed the fleet, switch faults and read the record. Invalid input → 400 `{error, problems}`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EmulatorInputError } from '../input';
+import type { FaultConfig, FleetSeed, InstancePatch } from '../schemas';
+import type { EmulatorInstance, EmulatorRecord } from '../types';
+
+/** What the control API can do; implemented by the composition in ../index.ts. */
+export interface ControlApi {
+  health(): Record<string, unknown>;
+  seed(spec: FleetSeed): EmulatorInstance[];
+  instances(): EmulatorInstance[];
+  instance(instanceId: string): EmulatorInstance | undefined;
+  patchInstance(instanceId: string, patch: InstancePatch): EmulatorInstance;
+  faults(): FaultConfig;
+  setFaults(faults: FaultConfig): FaultConfig;
+  patchFaults(patch: Record<string, unknown>): FaultConfig;
+  record(since: number): EmulatorRecord;
+  reset(): void;
+}
+
+export type ControlHandler = (req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer) => void;
+
+export function createControlHandler(api: ControlApi): ControlHandler {
+  return (req, res, url, body) => {
+    const reply = (status: number, payload: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json;charset=utf-8' });
+      res.end(JSON.stringify(payload));
+    };
+    let json: unknown = undefined;
+    if (body.length > 0) {
+      try {
+        json = JSON.parse(body.toString('utf8'));
+      } catch {
+        return reply(400, { error: 'invalid JSON body', problems: [{ path: '', message: 'body is not valid JSON' }] });
+      }
+    }
+    const method = req.method ?? 'GET';
+    const path = url.pathname.replace(/\/+$/, '');
+    try {
+      if (path === '/_emulator/health' && method === 'GET') return reply(200, api.health());
+      if (path === '/_emulator/fleet' && method === 'POST') return reply(200, { instances: api.seed(json as FleetSeed) });
+      if (path === '/_emulator/instances' && method === 'GET') return reply(200, { instances: api.instances() });
+      const m = /^\/_emulator\/instances\/([^/]+)$/.exec(path);
+      if (m && method === 'PATCH') {
+        const id = decodeURIComponent(m[1]!);
+        if (!api.instance(id)) return reply(404, { error: `unknown instance ${id}`, problems: [{ path: 'instanceId', message: `unknown instance ${id}` }] });
+        return reply(200, { instance: api.patchInstance(id, (json ?? {}) as InstancePatch) });
+      }
+      if (m && method === 'GET') {
+        const instance = api.instance(decodeURIComponent(m[1]!));
+        return instance ? reply(200, { instance }) : reply(404, { error: 'unknown instance', problems: [] });
+      }
+      if (path === '/_emulator/faults') {
+        if (method === 'GET') return reply(200, { faults: api.faults() });
+        if (method === 'PUT') return reply(200, { faults: api.setFaults((json ?? {}) as FaultConfig) });
+        if (method === 'PATCH') {
+          if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+            return reply(400, { error: 'Invalid faults patch', problems: [{ path: '', message: 'expected an object' }] });
+          }
+          return reply(200, { faults: api.patchFaults(json as Record<string, unknown>) });
+        }
+      }
+      if (path === '/_emulator/record' && method === 'GET') {
+        const since = Number(url.searchParams.get('since') ?? '0');
+        if (!Number.isInteger(since) || since < 0) return reply(400, { error: 'since must be a non-negative integer', problems: [{ path: 'since', message: 'expected a non-negative integer' }] });
+        return reply(200, api.record(since));
+      }
+      if (path === '/_emulator/reset' && method === 'POST') {
+        api.reset();
+        return reply(200, { ok: true });
+      }
+      return reply(404, { error: `no control route ${method} ${url.pathname}`, problems: [] });
+    } catch (error) {
+      if (error instanceof EmulatorInputError) return reply(400, { error: error.message, problems: error.problems });
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * THE RECORD: every call, restart and status transition in one `seq` order, the source of truth
+ * tests assert on. Entries are stamped here; nothing else assigns `seq`.
+ */
+import { performance } from 'node:perf_hooks';
+import type { CallRecord, EmulatorRecord, RecordStats, RestartRecord, TransitionRecord } from '../types';
+
+export type Stamp = { seq: number; atMs: number; tMs: number };
+
+export class Recorder {
+  private readonly startedPerf = performance.now();
+  private seq = 0;
+  private calls: CallRecord[] = [];
+  private restarts: RestartRecord[] = [];
+  private transitions: TransitionRecord[] = [];
+
+  /** ms since the emulator started (monotonic, performance.now based). */
+  tMs(): number {
+    return Math.round((performance.now() - this.startedPerf) * 1000) / 1000;
+  }
+
+  stamp(): Stamp {
+    return { seq: this.seq++, atMs: Date.now(), tMs: this.tMs() };
+  }
+
+  /** The next seq to be assigned. */
+  nextSeq(): number {
+    return this.seq;
+  }
+
+  recordCall(call: Omit<CallRecord, 'seq' | 'atMs' | 'tMs'>): CallRecord {
+    const entry: CallRecord = { ...this.stamp(), ...call };
+    this.calls.push(entry);
+    return entry;
+  }
+
+  /** Keeps the entry itself (not a copy): restarts are updated in place when they end. */
+  addRestart(restart: RestartRecord): void {
+    this.restarts.push(restart);
+  }
+
+  /** Restarts still in the record, for updates in place (e.g. a forced status fails pending ones). */
+  liveRestarts(): readonly RestartRecord[] {
+    return this.restarts;
+  }
+
+  addTransition(transition: Omit<TransitionRecord, 'seq' | 'atMs' | 'tMs'>): void {
+    this.transitions.push({ ...this.stamp(), ...transition });
+  }
+
+  record(since = 0): EmulatorRecord {
+    const keep = <T extends { seq: number }>(list: T[]): T[] => list.filter((e) => e.seq >= since).map((e) => ({ ...e }));
+    return {
+      calls: keep(this.calls),
+      restarts: keep(this.restarts),
+      transitions: keep(this.transitions),
+      stats: this.stats(),
+      nextSeq: this.seq,
+    };
+  }
+
+  stats(): RecordStats {
+    const stats: RecordStats = { callsByAction: {}, callsByRegion: {}, callsByRegionAction: {}, restartsByInstance: {} };
+    const bump = (map: Record<string, number>, key: string): void => {
+      map[key] = (map[key] ?? 0) + 1;
+    };
+    for (const call of this.calls) {
+      bump(stats.callsByAction, call.action);
+      bump(stats.callsByRegion, call.region);
+      bump(stats.callsByRegionAction, `${call.region}/${call.action}`);
+    }
+    for (const restart of this.restarts) bump(stats.restartsByInstance, restart.instanceId);
+    return stats;
+  }
+
+  clear(): void {
+    this.seq = 0;
+    this.calls = [];
+    this.restarts = [];
+    this.transitions = [];
+  }
+}
