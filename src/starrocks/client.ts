@@ -20,6 +20,7 @@ export {
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_BODY_TIMEOUT_MS,
   DEFAULT_USER_AGENT,
+  type CallOptions,
   type OperationName,
 } from './transport';
 export { parseRetryAfter } from './response';

@@ -223,6 +223,64 @@ function describeApiFailure(init: StarRocksApiErrorInit): string {
   return parts.join('');
 }
 
+/** Why a call was stopped before its request was written. */
+export type NotSentReason = 'aborted' | 'deadline';
+
+export interface StarRocksNotSentErrorInit {
+  action: string;
+  region: string;
+  reason: NotSentReason;
+  /** The call's `notAfterMs` (epoch ms), for `deadline`. */
+  notAfterMs?: number;
+  /** The client clock when the call was stopped (epoch ms). */
+  nowMs: number;
+  /** For `aborted`: a short description of the signal's reason, already free of secrets. */
+  abortReason?: string;
+}
+
+/**
+ * A call was stopped before its request was written: its AbortSignal was aborted, or the client
+ * clock had passed its `notAfterMs` (typically after waiting for the client-side rate limit).
+ * Nothing reached the service, so `outcomeUnknown` is false: a RestartInstance that failed like
+ * this did not restart anything. Not retryable as such: the caller's own deadline or cancellation
+ * stopped it; a new attempt with a new deadline may send it.
+ */
+export class StarRocksNotSentError extends Error {
+  override readonly name = 'StarRocksNotSentError';
+  readonly code = 'ERR_STARROCKS_NOT_SENT' as const;
+  readonly action: string;
+  readonly region: string;
+  readonly reason: NotSentReason;
+  readonly notAfterMs?: number;
+  readonly nowMs: number;
+  readonly outcomeUnknown = false as const;
+  readonly retryable = false as const;
+
+  constructor(init: StarRocksNotSentErrorInit) {
+    super(describeNotSent(init));
+    this.action = init.action;
+    this.region = init.region;
+    this.reason = init.reason;
+    if (init.notAfterMs !== undefined) this.notAfterMs = init.notAfterMs;
+    this.nowMs = init.nowMs;
+  }
+}
+
+function describeNotSent(init: StarRocksNotSentErrorInit): string {
+  const head = `StarRocks ${init.action} in region ${init.region} was not sent`;
+  const why =
+    init.reason === 'deadline'
+      ? `its deadline ${isoOrNumber(init.notAfterMs)} had passed (client clock ${isoOrNumber(init.nowMs)}) by the time the rate limit and credentials allowed it`
+      : `the caller aborted it${init.abortReason ? ` (${init.abortReason})` : ''} before the request was written`;
+  return `${head}: ${why}; nothing reached the service.`;
+}
+
+function isoOrNumber(ms: number | undefined): string {
+  if (ms === undefined) return 'unknown';
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
+}
+
 /** An argument was invalid; thrown before any request is sent. */
 export class StarRocksInputError extends Error {
   override readonly name = 'StarRocksInputError';

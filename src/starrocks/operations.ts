@@ -35,6 +35,7 @@ import {
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_USER_AGENT,
   Transport,
+  type CallOptions,
   type OperationName,
 } from './transport';
 
@@ -124,36 +125,44 @@ export class StarRocksClient {
   /**
    * Schedules a restart (RestartInstance). Resolves once the service accepted it; the instance then
    * goes `restarting` → `running`. There is no idempotency token: on an error with
-   * `outcomeUnknown`, re-read the instance status before sending again.
+   * `outcomeUnknown`, re-read the instance status before sending again. Use `opts.beforeSend` to
+   * record the attempt right before it leaves, and `opts.notAfterMs` / `opts.signal` so a restart
+   * that waited too long for the rate limiter is not sent at all (StarRocksNotSentError).
    */
-  async restartInstance(input: { instanceId: string; fastMode?: boolean }): Promise<{ requestId: string }> {
+  async restartInstance(input: { instanceId: string; fastMode?: boolean }, opts: CallOptions = {}): Promise<{ requestId: string }> {
     const instanceId = checkId('instanceId', input.instanceId, INSTANCE_ID_PATTERN, 'c-');
     const fastMode = checkOptionalBoolean('fastMode', input.fastMode);
     const ctx = this.ctx('RestartInstance');
-    const result = await this.transport.call({ action: 'RestartInstance', query: { InstanceId: instanceId, FastMode: fastMode ?? false } });
+    const result = await this.transport.call({ action: 'RestartInstance', query: { InstanceId: instanceId, FastMode: fastMode ?? false } }, opts);
     expectRestartAccepted(ctx, result);
     return { requestId: result.requestId };
   }
 
   /** Restarts one compute group (RestartNodeGroup). Same async semantics as restartInstance. */
-  async restartNodeGroup(input: { instanceId: string; nodeGroupId: string; fastMode?: boolean }): Promise<{ requestId: string }> {
+  async restartNodeGroup(
+    input: { instanceId: string; nodeGroupId: string; fastMode?: boolean },
+    opts: CallOptions = {},
+  ): Promise<{ requestId: string }> {
     const instanceId = checkId('instanceId', input.instanceId, INSTANCE_ID_PATTERN, 'c-');
     const nodeGroupId = checkId('nodeGroupId', input.nodeGroupId, NODE_GROUP_ID_PATTERN, 'ng-');
     const fastMode = checkOptionalBoolean('fastMode', input.fastMode);
     const ctx = this.ctx('RestartNodeGroup');
-    const result = await this.transport.call({
-      action: 'RestartNodeGroup',
-      query: { InstanceId: instanceId, NodeGroupId: nodeGroupId, FastMode: fastMode ?? false },
-    });
+    const result = await this.transport.call(
+      { action: 'RestartNodeGroup', query: { InstanceId: instanceId, NodeGroupId: nodeGroupId, FastMode: fastMode ?? false } },
+      opts,
+    );
     expectRestartAccepted(ctx, result);
     return { requestId: result.requestId };
   }
 
   /** One page of DescribeInstances. */
-  async describeInstances(q: DescribeInstancesQuery): Promise<{ requestId: string; total: number; items: InstanceSummary[] }> {
+  async describeInstances(
+    q: DescribeInstancesQuery,
+    opts: CallOptions = {},
+  ): Promise<{ requestId: string; total: number; items: InstanceSummary[] }> {
     const query = describeInstancesQuery(q);
     const ctx = this.ctx('DescribeInstances');
-    const result = await this.transport.call({ action: 'DescribeInstances', query });
+    const result = await this.transport.call({ action: 'DescribeInstances', query }, opts);
     const items = parseData(ctx, result, DescribeInstancesDataSchema).map((item) => toInstanceSummary(item, this.region));
     return { requestId: result.requestId, total: totalOf(ctx, result, items.length), items };
   }
@@ -163,11 +172,13 @@ export class StarRocksClient {
    * page is empty — not on a short page, because the server may cap the page size below what we
    * asked for. Instances seen twice (the list shifted between pages) are kept once. Throws when
    * `maxPages` pages did not finish the listing rather than return a silently partial fleet.
+   * The call options apply to every page (one request each).
    */
   async describeAllInstances(
     q: Omit<DescribeInstancesQuery, 'pageNumber'>,
-    opts: { pageSize?: number; maxPages?: number } = {},
+    opts: { pageSize?: number; maxPages?: number } & CallOptions = {},
   ): Promise<{ items: InstanceSummary[]; pages: number }> {
+    const { pageSize: _pageSize, maxPages: _maxPages, ...callOpts } = opts;
     const pageSize = checkPositiveInt('pageSize', opts.pageSize ?? q.pageSize ?? DEFAULT_LIST_PAGE_SIZE, 100_000);
     const maxPages = checkPositiveInt('maxPages', opts.maxPages ?? DEFAULT_LIST_MAX_PAGES, 10_000);
     // Validate the whole query once, before the first request.
@@ -175,7 +186,7 @@ export class StarRocksClient {
     const byId = new Map<string, InstanceSummary>();
     let total = 0;
     for (let page = 1; page <= maxPages; page++) {
-      const result = await this.describeInstances({ ...q, pageNumber: page, pageSize });
+      const result = await this.describeInstances({ ...q, pageNumber: page, pageSize }, callOpts);
       total = result.total;
       for (const item of result.items) if (!byId.has(item.instanceId)) byId.set(item.instanceId, item);
       if (result.items.length === 0 || byId.size >= total) return { items: [...byId.values()], pages: page };
@@ -190,22 +201,25 @@ export class StarRocksClient {
   }
 
   /** The instance with exactly this id, or undefined when the service returns no such instance. */
-  async describeInstance(instanceId: string): Promise<InstanceSummary | undefined> {
+  async describeInstance(instanceId: string, opts: CallOptions = {}): Promise<InstanceSummary | undefined> {
     checkId('instanceId', instanceId, INSTANCE_ID_PATTERN, 'c-');
-    const { items } = await this.describeInstances({ instanceId, pageNumber: 1, pageSize: 10 });
+    const { items } = await this.describeInstances({ instanceId, pageNumber: 1, pageSize: 10 }, opts);
     return items.find((item) => item.instanceId === instanceId);
   }
 
   /** One page of ListOperationHistory for an instance (newest restarts can be found by type and time). */
-  async listOperationHistory(q: {
-    instanceId: string;
-    operationType?: string;
-    operationStatus?: string;
-    startTimeMs?: number;
-    endTimeMs?: number;
-    pageNumber?: number;
-    pageSize?: number;
-  }): Promise<{ requestId: string; total: number; items: OperationRecord[] }> {
+  async listOperationHistory(
+    q: {
+      instanceId: string;
+      operationType?: string;
+      operationStatus?: string;
+      startTimeMs?: number;
+      endTimeMs?: number;
+      pageNumber?: number;
+      pageSize?: number;
+    },
+    opts: CallOptions = {},
+  ): Promise<{ requestId: string; total: number; items: OperationRecord[] }> {
     const instanceId = checkId('instanceId', q.instanceId, INSTANCE_ID_PATTERN, 'c-');
     const query = {
       InstanceId: instanceId,
@@ -217,7 +231,7 @@ export class StarRocksClient {
       PageSize: checkOptionalPositiveInt('pageSize', q.pageSize, 100_000),
     };
     const ctx = this.ctx('ListOperationHistory');
-    const result = await this.transport.call({ action: 'ListOperationHistory', query });
+    const result = await this.transport.call({ action: 'ListOperationHistory', query }, opts);
     const items = parseData(ctx, result, ListOperationHistoryDataSchema).map(
       (op): OperationRecord => ({
         operationId: op.OperationId,
@@ -233,15 +247,18 @@ export class StarRocksClient {
   }
 
   /** One page of DescribeNodeGroups (`clusterId` is the instance id). Items keep every vendor field. */
-  async describeNodeGroups(input: {
-    clusterId: string;
-    pageNumber?: number;
-    pageSize?: number;
-    componentType?: string;
-    nodeGroupIds?: string[];
-    nodeGroupName?: string;
-    status?: string;
-  }): Promise<{ requestId: string; total: number; items: NodeGroupRecord[] }> {
+  async describeNodeGroups(
+    input: {
+      clusterId: string;
+      pageNumber?: number;
+      pageSize?: number;
+      componentType?: string;
+      nodeGroupIds?: string[];
+      nodeGroupName?: string;
+      status?: string;
+    },
+    opts: CallOptions = {},
+  ): Promise<{ requestId: string; total: number; items: NodeGroupRecord[] }> {
     const clusterId = checkId('clusterId', input.clusterId, INSTANCE_ID_PATTERN, 'c-');
     const query = {
       ClusterId: clusterId,
@@ -261,7 +278,7 @@ export class StarRocksClient {
       status: checkOptionalString('status', input.status),
     };
     const ctx = this.ctx('DescribeNodeGroups');
-    const result = await this.transport.call({ action: 'DescribeNodeGroups', query, body });
+    const result = await this.transport.call({ action: 'DescribeNodeGroups', query, body }, opts);
     const items = parseData(ctx, result, DescribeNodeGroupsDataSchema) as NodeGroupRecord[];
     return { requestId: result.requestId, total: totalOf(ctx, result, items.length), items };
   }

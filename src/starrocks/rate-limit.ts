@@ -3,14 +3,23 @@
  * its own instead of leaning on throttling answers. Waiters are served in arrival order.
  */
 export interface RateLimiter {
-  /** Resolves when one request may be sent. */
-  acquire(): Promise<void>;
+  /**
+   * Resolves when one request may be sent. With a `signal`, an abort while waiting rejects with
+   * the signal's reason and gives the place in the queue up (no token is consumed).
+   */
+  acquire(signal?: AbortSignal): Promise<void>;
+}
+
+interface Waiter {
+  resolve: () => void;
+  /** Detaches the abort listener once the waiter is served. */
+  detach: () => void;
 }
 
 export class TokenBucket implements RateLimiter {
   private tokens: number;
   private updatedMs: number;
-  private readonly waiters: Array<() => void> = [];
+  private readonly waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   /**
@@ -27,14 +36,22 @@ export class TokenBucket implements RateLimiter {
     this.updatedMs = now();
   }
 
-  acquire(): Promise<void> {
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     this.refill();
     if (this.waiters.length === 0 && this.tokens >= 1) {
       this.tokens -= 1;
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(signal?.reason);
+      };
+      const waiter: Waiter = { resolve, detach: () => signal?.removeEventListener('abort', onAbort) };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
       this.schedule();
     });
   }
@@ -53,7 +70,9 @@ export class TokenBucket implements RateLimiter {
       this.refill();
       while (this.waiters.length > 0 && this.tokens >= 1) {
         this.tokens -= 1;
-        this.waiters.shift()!();
+        const waiter = this.waiters.shift()!;
+        waiter.detach();
+        waiter.resolve();
       }
       if (this.waiters.length > 0) this.schedule();
     }, waitMs);

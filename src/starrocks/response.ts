@@ -45,17 +45,27 @@ export const NOT_SENT_ERROR_CODES: ReadonlySet<string> = new Set([
 
 /**
  * The error for a call that got no HTTP answer. Connect-phase failures (NOT_SENT_ERROR_CODES) mean
- * the service never saw the request; anything else may have reached it (outcome unknown).
+ * the service never saw the request; anything else may have reached it (outcome unknown), and so
+ * may a request whose caller aborted it after it was handed to undici (`abortedByCaller`).
  */
-export function noResponseError(ctx: CallContext, host: string, err: unknown, secrets: ReadonlyArray<string | undefined>): StarRocksApiError {
+export function noResponseError(
+  ctx: CallContext,
+  host: string,
+  err: unknown,
+  secrets: ReadonlyArray<string | undefined>,
+  abortedByCaller = false,
+): StarRocksApiError {
   const code = networkErrorCode(err);
-  const notSent = code !== undefined && NOT_SENT_ERROR_CODES.has(code);
+  const notSent = !abortedByCaller && code !== undefined && NOT_SENT_ERROR_CODES.has(code);
+  const what = abortedByCaller
+    ? `the caller aborted the call after the request was handed to the connection (${redactSecrets(describeNetworkError(err, code), secrets)})`
+    : `no response from ${host} (${redactSecrets(describeNetworkError(err, code), secrets)})`;
   return new StarRocksApiError({
     errorClass: classifyFailure({ noResponse: true }),
     action: ctx.action,
     region: ctx.region,
     outcomeUnknown: !notSent,
-    detail: `no response from ${host} (${redactSecrets(describeNetworkError(err, code), secrets)})`,
+    detail: what,
     cause: err,
   });
 }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Pool, request, type Dispatcher } from 'undici';
-import { StarRocksApiError } from './errors';
+import { StarRocksApiError, StarRocksInputError, StarRocksNotSentError, type NotSentReason } from './errors';
 import { StarRocksCredentialsError, type CredentialSource, type Credentials } from './credentials';
 import type { RateLimiter } from './rate-limit';
 import { interpretResponse, noResponseError, type CallContext, type CallResult, type RawResponse } from './response';
@@ -30,6 +30,35 @@ export const DEFAULT_BODY_TIMEOUT_MS = 15_000;
 /** Keep-alive connections per endpoint origin of a Pool the client builds. */
 export const DEFAULT_CONNECTIONS_PER_ENDPOINT = 16;
 export const DEFAULT_USER_AGENT = `starwave (Node.js ${process.version}; ${process.platform})`;
+
+/**
+ * Per-call options of every StarRocksClient operation. The gate runs after the client-side rate
+ * limiter's wait and the credential lookup, right before the request is written: an aborted
+ * `signal` or a client clock past `notAfterMs` stops the call there with StarRocksNotSentError
+ * (nothing sent); otherwise `beforeSend` runs and the request goes out. For paged helpers each
+ * page is one call: the gate and `beforeSend` run once per page.
+ */
+export interface CallOptions {
+  /**
+   * Cancels the call. Before the request is written: StarRocksNotSentError (`reason: 'aborted'`),
+   * and a wait for the rate limiter is given up at once. After it was handed to undici: a
+   * transient StarRocksApiError with `outcomeUnknown: true`, like a response timeout, because
+   * the service may have received it.
+   */
+  signal?: AbortSignal;
+  /**
+   * Latest wall-clock time (epoch ms, on the client's `now` clock) at which the request may still
+   * be written. Later → StarRocksNotSentError (`reason: 'deadline'`). Default: no deadline.
+   */
+  notAfterMs?: number;
+  /**
+   * Called synchronously, exactly once per request, after the gate passed and immediately before
+   * the request is handed to undici — the place to record "about to send" so a retry can tell
+   * its own lost request from someone else's. If it throws, nothing is sent and its error
+   * propagates unchanged.
+   */
+  beforeSend?: () => void;
+}
 
 export interface CallSpec {
   action: OperationName;
@@ -98,13 +127,21 @@ export class Transport {
   }
 
   /** Signs and sends one request; returns the envelope of a successful call or throws StarRocksApiError. */
-  async call(spec: CallSpec): Promise<CallResult> {
+  async call(spec: CallSpec, options: CallOptions = {}): Promise<CallResult> {
     const { action } = spec;
     const { endpoint, region } = this.opts;
     const ctx: CallContext = { action, region };
     const pathname = OPERATIONS[action];
+    const { signal, notAfterMs, beforeSend } = checkCallOptions(options);
+    // Already stopped: do not queue for a token at all.
+    this.gate(ctx, signal, notAfterMs);
     // Wait for the region's quota before signing, so x-acs-date is fresh when the request leaves.
-    await this.opts.rateLimiter?.acquire();
+    try {
+      await this.opts.rateLimiter?.acquire(signal);
+    } catch (err) {
+      if (signal?.aborted) throw this.notSent(ctx, 'aborted', signal, notAfterMs);
+      throw err;
+    }
     const credentials = await this.loadCredentials(ctx);
     const secrets = [credentials.accessKeySecret, credentials.securityToken];
 
@@ -134,6 +171,11 @@ export class Transport {
     const qs = canonicalQueryString(query);
     const url = `${endpoint.baseUrl}${pathname}${qs ? `?${qs}` : ''}`;
 
+    // The last moment the call can still be stopped with the certainty that nothing was sent:
+    // after the quota wait and the credential lookup (either may take long), before undici.
+    this.gate(ctx, signal, notAfterMs);
+    beforeSend?.();
+
     let raw: RawResponse;
     try {
       const response = await request(url, {
@@ -143,12 +185,33 @@ export class Transport {
         dispatcher: this.getDispatcher(),
         headersTimeout: this.opts.headersTimeoutMs,
         bodyTimeout: this.opts.bodyTimeoutMs,
+        ...(signal ? { signal } : {}),
       });
       raw = { statusCode: response.statusCode, headers: response.headers, text: await response.body.text() };
     } catch (err) {
-      throw noResponseError(ctx, endpoint.host, err, secrets);
+      // Aborted once handed to undici: it may already be on the wire, so the outcome is unknown
+      // whatever error undici reports (often the signal's own reason).
+      throw noResponseError(ctx, endpoint.host, err, secrets, signal?.aborted === true);
     }
     return interpretResponse(ctx, raw, secrets);
+  }
+
+  /** Throws StarRocksNotSentError when the call may no longer be sent. */
+  private gate(ctx: CallContext, signal: AbortSignal | undefined, notAfterMs: number | undefined): void {
+    if (signal?.aborted) throw this.notSent(ctx, 'aborted', signal, notAfterMs);
+    if (notAfterMs !== undefined && this.opts.now() > notAfterMs) throw this.notSent(ctx, 'deadline', signal, notAfterMs);
+  }
+
+  private notSent(ctx: CallContext, reason: NotSentReason, signal: AbortSignal | undefined, notAfterMs: number | undefined): StarRocksNotSentError {
+    const abortReason = reason === 'aborted' ? describeAbortReason(signal?.reason) : undefined;
+    return new StarRocksNotSentError({
+      action: ctx.action,
+      region: ctx.region,
+      reason,
+      nowMs: this.opts.now(),
+      ...(notAfterMs !== undefined ? { notAfterMs } : {}),
+      ...(abortReason ? { abortReason } : {}),
+    });
   }
 
   private getDispatcher(): Dispatcher {
@@ -171,4 +234,29 @@ export class Transport {
       throw new StarRocksApiError({ errorClass: 'auth', action: ctx.action, region: ctx.region, outcomeUnknown: false, detail });
     }
   }
+}
+
+/** Checks the call options' types (a StarRocksInputError before anything else happens). */
+export function checkCallOptions(options: CallOptions): CallOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new StarRocksInputError('options', 'The call options must be an object such as { signal, notAfterMs, beforeSend }.');
+  }
+  const { signal, notAfterMs, beforeSend } = options;
+  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')) {
+    throw new StarRocksInputError('signal', 'signal must be an AbortSignal.');
+  }
+  if (notAfterMs !== undefined && (typeof notAfterMs !== 'number' || !Number.isFinite(notAfterMs))) {
+    throw new StarRocksInputError('notAfterMs', `notAfterMs must be a finite number of epoch milliseconds; got ${String(notAfterMs)}.`);
+  }
+  if (beforeSend !== undefined && typeof beforeSend !== 'function') {
+    throw new StarRocksInputError('beforeSend', 'beforeSend must be a function.');
+  }
+  return { ...(signal ? { signal } : {}), ...(notAfterMs !== undefined ? { notAfterMs } : {}), ...(beforeSend ? { beforeSend } : {}) };
+}
+
+/** A short, bounded description of an abort reason (caller-supplied, so never trusted to be short). */
+function describeAbortReason(reason: unknown): string | undefined {
+  if (reason === undefined) return undefined;
+  const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : typeof reason === 'string' ? reason : undefined;
+  return text === undefined ? undefined : text.slice(0, 200);
 }

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TokenBucket, parseRegionQps } from '../../src/starrocks/rate-limit';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('TokenBucket', () => {
   it('lets a burst through, then paces to the rate, in arrival order', async () => {
@@ -12,6 +16,33 @@ describe('TokenBucket', () => {
     // 2 immediately, 3 more at 20/s → at least ~150 ms.
     expect(elapsed).toBeGreaterThanOrEqual(140);
   });
+  it('an abort while waiting rejects with the reason and gives the token up to the next waiter', async () => {
+    vi.useFakeTimers();
+    let clock = 0;
+    const bucket = new TokenBucket(1, 1, () => clock);
+    await bucket.acquire();
+    const ac = new AbortController();
+    const aborted = bucket.acquire(ac.signal);
+    const reason = new Error('cancelled');
+    ac.abort(reason);
+    await expect(aborted).rejects.toBe(reason);
+    // A second later one token is back; had the aborted waiter kept its place it would take it.
+    clock = 1_000;
+    await vi.advanceTimersByTimeAsync(1_000);
+    let served = false;
+    void bucket.acquire().then(() => (served = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(served).toBe(true);
+  });
+
+  it('an already aborted signal rejects at once and consumes nothing', async () => {
+    const bucket = new TokenBucket(1, 1, () => 0);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(bucket.acquire(ac.signal)).rejects.toBeDefined();
+    await expect(bucket.acquire()).resolves.toBeUndefined();
+  });
+
   it('rejects a non-positive rate', () => {
     expect(() => new TokenBucket(0)).toThrow(RangeError);
   });
