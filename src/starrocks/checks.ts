@@ -15,6 +15,13 @@ export const INSTANCE_ID_PATTERN = /^c-[0-9a-z]{16}$/;
 /** Node group ids are `ng-` + 16 characters (hex in examples; same leniency as instance ids). */
 export const NODE_GROUP_ID_PATTERN = /^ng-[0-9a-z]{16}$/;
 
+/**
+ * Operation ids are `op-` + lowercase letters and digits (16 in every vendor example). They come
+ * from the service's own ListOperationHistory answers, not from people, so the length is left
+ * open; the character set still keeps anything but an id out of the query.
+ */
+export const OPERATION_ID_PATTERN = /^op-[0-9a-z]{1,64}$/;
+
 /** A query parameter value before it is turned into text; undefined members are not sent. */
 export type QueryValue = string | number | boolean | undefined;
 
@@ -74,10 +81,10 @@ export function describeInstancesQuery(q: DescribeInstancesQuery): Record<string
   };
 }
 
-export function checkId(field: string, value: unknown, pattern: RegExp, prefix: string): string {
+export function checkId(field: string, value: unknown, pattern: RegExp, prefix: string, length = '16'): string {
   if (typeof value !== 'string' || !pattern.test(value)) {
     const shown = typeof value === 'string' ? `"${value.slice(0, 64)}"` : String(value);
-    throw new StarRocksInputError(field, `${field} ${shown} is not a valid id: expected "${prefix}" followed by 16 lowercase letters or digits, e.g. "${prefix}b25e21e24388abcd".`);
+    throw new StarRocksInputError(field, `${field} ${shown} is not a valid id: expected "${prefix}" followed by ${length} lowercase letters or digits, e.g. "${prefix}b25e21e24388abcd".`);
   }
   return value;
 }

@@ -11,8 +11,10 @@
  * - response.ts   — envelope / gateway / XML error parsing and classification
  * - checks.ts     — argument checks, run before any request
  * - clients.ts    — StarRocksClients, the multi-region factory
+ * - views.ts      — typed views over paged calls: restart history, node groups
+ * - retry.ts      — withRetries, a bounded retry loop for callers outside Temporal
  */
-export { INSTANCE_ID_PATTERN, NODE_GROUP_ID_PATTERN, type DescribeInstancesQuery } from './checks';
+export { INSTANCE_ID_PATTERN, NODE_GROUP_ID_PATTERN, OPERATION_ID_PATTERN, type DescribeInstancesQuery } from './checks';
 export {
   API_VERSION,
   OPERATIONS,
@@ -29,8 +31,34 @@ export {
   DEFAULT_LIST_PAGE_SIZE,
   DEFAULT_LIST_MAX_PAGES,
   type InstanceSummary,
+  type OperationActivity,
   type OperationRecord,
   type NodeGroupRecord,
   type StarRocksClientOptions,
 } from './operations';
 export { StarRocksClients, type StarRocksClientsOptions } from './clients';
+export {
+  RESTART_OPERATION_TYPE,
+  FINISHED_OPERATION_STATUSES,
+  DEFAULT_RESTART_HISTORY_PAGE_SIZE,
+  DEFAULT_RESTART_HISTORY_MAX_PAGES,
+  DEFAULT_NODE_GROUP_PAGE_SIZE,
+  DEFAULT_NODE_GROUP_MAX_PAGES,
+  listRestartHistory,
+  describeAllNodeGroups,
+  type RestartRecord,
+  type RestartHistory,
+  type RestartHistoryQuery,
+  type NodeGroupComponentType,
+  type NodeGroupSummary,
+  type NodeGroupsQuery,
+} from './views';
+export {
+  withRetries,
+  RETRIED_CLASSES,
+  DEFAULT_RETRY_ATTEMPTS,
+  DEFAULT_RETRY_INITIAL_DELAY_MS,
+  DEFAULT_RETRY_MAX_DELAY_MS,
+  type RetryOptions,
+  type RetryEvent,
+} from './retry';

@@ -9,6 +9,7 @@ import type { CredentialSource } from './credentials';
 import {
   INSTANCE_ID_PATTERN,
   NODE_GROUP_ID_PATTERN,
+  OPERATION_ID_PATTERN,
   checkId,
   checkOptionalBoolean,
   checkOptionalNonNegativeInt,
@@ -25,6 +26,7 @@ import { expectRestartAccepted, parseData, totalOf, type CallContext } from './r
 import {
   DescribeInstancesDataSchema,
   DescribeNodeGroupsDataSchema,
+  ListOperationActivityDataSchema,
   ListOperationHistoryDataSchema,
   type InstanceItem,
 } from './schemas';
@@ -38,6 +40,14 @@ import {
   type CallOptions,
   type OperationName,
 } from './transport';
+import {
+  describeAllNodeGroups,
+  listRestartHistory,
+  type NodeGroupSummary,
+  type NodeGroupsQuery,
+  type RestartHistory,
+  type RestartHistoryQuery,
+} from './views';
 
 export interface InstanceSummary {
   instanceId: string;
@@ -64,6 +74,22 @@ export interface OperationRecord {
 }
 
 export type NodeGroupRecord = Record<string, unknown> & { NodeGroupId: string; Status: string };
+
+/** One step of an operation (ListOperationActivity). */
+export interface OperationActivity {
+  /** e.g. `ac-8f3f7c4026e3abcd`. */
+  activityId: string;
+  /** `COMPLETED`, `RUNNING`, or values not yet documented. */
+  activityStatus: string;
+  /** e.g. `UpdateClusterStatusToModifyingConfigStatus`. */
+  name: string;
+  /** Epoch ms; absent when not started (the vendor's 0). */
+  startTimeMs?: number;
+  /** Epoch ms; absent while running (the vendor's 0). */
+  endTimeMs?: number;
+  errMessage?: string;
+  consoleRetryCount?: number;
+}
 
 export interface StarRocksClientOptions {
   /** Region id, e.g. `cn-hangzhou`; selects the endpoint. */
@@ -281,6 +307,43 @@ export class StarRocksClient {
     const result = await this.transport.call({ action: 'DescribeNodeGroups', query, body }, opts);
     const items = parseData(ctx, result, DescribeNodeGroupsDataSchema) as NodeGroupRecord[];
     return { requestId: result.requestId, total: totalOf(ctx, result, items.length), items };
+  }
+
+  /**
+   * The steps of one operation (ListOperationActivity, spec §3.5 item 4), e.g. of the
+   * `restart_cluster` operation found with listOperationHistory: which step runs, which failed
+   * and why. Query only, no body.
+   */
+  async listOperationActivity(
+    q: { instanceId: string; operationId: string },
+    opts: CallOptions = {},
+  ): Promise<{ requestId: string; total: number; items: OperationActivity[] }> {
+    const instanceId = checkId('instanceId', q.instanceId, INSTANCE_ID_PATTERN, 'c-');
+    const operationId = checkId('operationId', q.operationId, OPERATION_ID_PATTERN, 'op-', 'up to 64');
+    const ctx = this.ctx('ListOperationActivity');
+    const result = await this.transport.call({ action: 'ListOperationActivity', query: { InstanceId: instanceId, OperationId: operationId } }, opts);
+    const items = parseData(ctx, result, ListOperationActivityDataSchema).map(
+      (a): OperationActivity => ({
+        activityId: a.ActivityId,
+        activityStatus: a.ActivityStatus,
+        name: a.Name,
+        ...(a.StartTime !== undefined ? { startTimeMs: a.StartTime } : {}),
+        ...(a.EndTime !== undefined ? { endTimeMs: a.EndTime } : {}),
+        ...(a.ErrMessage !== undefined ? { errMessage: a.ErrMessage } : {}),
+        ...(a.ConsoleRetryCount !== undefined ? { consoleRetryCount: a.ConsoleRetryCount } : {}),
+      }),
+    );
+    return { requestId: result.requestId, total: totalOf(ctx, result, items.length), items };
+  }
+
+  /** The instance's finished restarts since `q.sinceMs`, newest first, with the reads spent (see views.ts). */
+  listRestartHistory(q: RestartHistoryQuery, opts: CallOptions = {}): Promise<RestartHistory> {
+    return listRestartHistory(this, q, opts);
+  }
+
+  /** Every node group of an instance, typed for the data-plane probes, all pages (see views.ts). */
+  describeAllNodeGroups(q: NodeGroupsQuery, opts: CallOptions = {}): Promise<{ items: NodeGroupSummary[]; pages: number }> {
+    return describeAllNodeGroups(this, q, opts);
   }
 
   private ctx(action: OperationName): CallContext {

@@ -107,3 +107,52 @@ export const DescribeNodeGroupsDataSchema = z
 
 /** Data of RestartInstance / RestartNodeGroup: must be `true` for an accepted restart. */
 export const RestartDataSchema = z.literal(true);
+
+/** `0`, `null` or absent → undefined: the vendor uses 0 for "not set" in time and port fields. */
+const optionalPositiveNumber = z
+  .number()
+  .nullish()
+  .transform((v) => (v === null || v === undefined || v <= 0 ? undefined : v));
+/** Empty text and the literal `null` the envelope uses → undefined. */
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((v) => (v === null || v === undefined || v === '' || v === 'null' ? undefined : v));
+
+/** ListOperationActivity `Data[]` item: one step of an operation (spec §3.5 item 4; SDK types). */
+export const OperationActivityItemSchema = z.looseObject({
+  ActivityId: z.string(),
+  /** `COMPLETED`, `RUNNING`, or values not yet documented. */
+  ActivityStatus: z.string(),
+  Name: z.string(),
+  StartTime: optionalPositiveNumber,
+  EndTime: optionalPositiveNumber,
+  ErrMessage: optionalText,
+  ConsoleRetryCount: z.number().int().min(0).nullish().transform((v) => v ?? undefined),
+});
+export type OperationActivityItem = z.output<typeof OperationActivityItemSchema>;
+
+export const ListOperationActivityDataSchema = z
+  .array(OperationActivityItemSchema)
+  .nullish()
+  .transform((v) => v ?? []);
+
+/**
+ * The members of a DescribeNodeGroups item the typed view uses (spec §3.4, §11), strictly typed:
+ * a group without its id, component type or status, or with a non-numeric port, is malformed.
+ */
+export const NodeGroupViewSchema = z.looseObject({
+  NodeGroupId: z.string().min(1),
+  NodeGroupName: optionalText,
+  ComponentType: z.string().min(1),
+  Status: z.string(),
+  Endpoint: optionalText,
+  HttpPort: z
+    .number()
+    .int()
+    .min(0)
+    .max(65_535)
+    .nullish()
+    .transform((v) => (v === null || v === undefined || v === 0 ? undefined : v)),
+});
+export type NodeGroupView = z.output<typeof NodeGroupViewSchema>;

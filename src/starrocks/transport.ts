@@ -19,6 +19,7 @@ export const OPERATIONS = {
   RestartInstance: '/webapi/starrocks/restartCluster',
   DescribeInstances: '/webapi/starrocks/describeInstances',
   ListOperationHistory: '/webapi/operation/listOperationHistory',
+  ListOperationActivity: '/webapi/operation/listOperationActivity',
   RestartNodeGroup: '/webapi/nodegroup/restart',
   DescribeNodeGroups: '/webapi/nodegroup/describeNodeGroups',
 } as const;

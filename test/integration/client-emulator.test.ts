@@ -17,6 +17,7 @@ import {
   StarRocksClient,
   StarRocksClients,
   StarRocksInputError,
+  StarRocksNotSentError,
   staticCredentials,
   type CredentialSource,
   type Credentials,
@@ -357,6 +358,73 @@ describe('happy path over real HTTP', () => {
     await until('node group running', async () => (await hz.describeInstance(ID.billingProd))?.status === 'running');
     const ops = await hz.listOperationHistory({ instanceId: ID.billingProd });
     expect(ops.items.map((o) => [o.operationType, o.operationStatus])).toEqual([['restart_node_group', 'COMPLETED']]);
+  });
+
+  it('listRestartHistory: the finished restart_cluster operations with their durations, matching the record', async () => {
+    const e = await start();
+    const hz = clientFor(e);
+    const since = Date.now() - 1_000;
+    for (let i = 0; i < 2; i++) {
+      await hz.restartInstance({ instanceId: ID.ordersProd });
+      await until('running again', async () => (await hz.describeInstance(ID.ordersProd))?.status === 'running');
+    }
+    // A node-group restart is another operation type: not part of the instance's restart history.
+    const groups = await hz.describeAllNodeGroups({ instanceId: ID.ordersProd });
+    await hz.restartNodeGroup({ instanceId: ID.ordersProd, nodeGroupId: groups.items[0]!.nodeGroupId });
+    await until('running again', async () => (await hz.describeInstance(ID.ordersProd))?.status === 'running');
+
+    const history = await hz.listRestartHistory({ instanceId: ID.ordersProd, sinceMs: since, pageSize: 1 });
+    expect(history).toMatchObject({ reads: 2, complete: true });
+    const recorded = e.record().restarts.filter((r) => r.action === 'RestartInstance');
+    expect(history.items.map((r) => r.operationId)).toEqual(recorded.map((r) => r.operationId).reverse());
+    for (const r of history.items) {
+      expect(r.status).toBe('COMPLETED');
+      // The emulator's restarts take 300 ms.
+      expect(r.durationMs).toBeGreaterThanOrEqual(250);
+      expect(r.durationMs).toBe(r.gmtEndMs - r.gmtCreateMs);
+    }
+    // A later sinceMs leaves them out.
+    expect((await hz.listRestartHistory({ instanceId: ID.ordersProd, sinceMs: Date.now() + 60_000 })).items).toEqual([]);
+  });
+
+  it('describeAllNodeGroups: every group typed, with its data-plane endpoint and port', async () => {
+    const e = await start();
+    const hz = clientFor(e);
+    const { items, pages } = await hz.describeAllNodeGroups({ instanceId: ID.billingProd, pageSize: 1 });
+    expect(pages).toBe(2);
+    expect(items.map((g) => [g.componentType, g.status])).toEqual([
+      ['FE', 'RUNNING'],
+      ['CN', 'RUNNING'],
+    ]);
+    for (const g of items) {
+      expect(g.nodeGroupId).toMatch(/^ng-[0-9a-f]{16}$/);
+      expect(g.endpoint).toEqual(expect.any(String));
+      expect(g.httpPort).toEqual(expect.any(Number));
+    }
+    expect(e.record().calls.map((c) => c.action)).toEqual(['DescribeNodeGroups', 'DescribeNodeGroups']);
+  });
+
+  it('safe send: a restart past its deadline or with an aborted signal never reaches the emulator; beforeSend precedes the one that does', async () => {
+    const e = await start();
+    const hz = clientFor(e);
+    const notSent = async (p: Promise<unknown>) => {
+      const err: unknown = await p.then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(err).toBeInstanceOf(StarRocksNotSentError);
+      expect(err).toMatchObject({ code: 'ERR_STARROCKS_NOT_SENT', outcomeUnknown: false });
+    };
+    await notSent(hz.restartInstance({ instanceId: ID.ordersProd }, { notAfterMs: Date.now() - 1 }));
+    const ac = new AbortController();
+    ac.abort();
+    await notSent(hz.restartInstance({ instanceId: ID.ordersProd }, { signal: ac.signal }));
+    expect(e.record().calls).toEqual([]);
+
+    let callsSeenByBeforeSend = -1;
+    await hz.restartInstance({ instanceId: ID.ordersProd }, { notAfterMs: Date.now() + 60_000, beforeSend: () => (callsSeenByBeforeSend = e.record().calls.length) });
+    expect(callsSeenByBeforeSend).toBe(0);
+    expect(e.record().restarts).toHaveLength(1);
   });
 
   it('200 concurrent calls through a 4-connection pool all succeed, each recorded once', async () => {

@@ -232,6 +232,9 @@ describe('every operation takes the same call options', () => {
     ['describeInstance', (c, o) => c.describeInstance(ID, o)],
     ['listOperationHistory', (c, o) => c.listOperationHistory({ instanceId: ID }, o)],
     ['describeNodeGroups', (c, o) => c.describeNodeGroups({ clusterId: ID }, o)],
+    ['listOperationActivity', (c, o) => c.listOperationActivity({ instanceId: ID, operationId: 'op-f49743caa809abcd' }, o)],
+    ['listRestartHistory', (c, o) => c.listRestartHistory({ instanceId: ID, sinceMs: 0 }, o)],
+    ['describeAllNodeGroups', (c, o) => c.describeAllNodeGroups({ instanceId: ID }, o)],
   ];
 
   it.each(operations)('%s: an aborted signal sends nothing; a deadline ahead sends once with beforeSend', async (_name, call) => {
