@@ -20,12 +20,16 @@ export function inScope(f: { actions?: string[] | undefined; regions?: string[] 
 /** Merges a faults patch one level deep; a `null` member removes that fault. */
 export function mergeFaults(current: FaultConfig, patch: Record<string, unknown>): unknown {
   const merged: Record<string, unknown> = { ...current };
+  // defineProperty: a member named __proto__ stays an own (unknown, hence rejected) member instead of a prototype.
+  const put = (key: string, value: unknown): void => {
+    Object.defineProperty(merged, key, { value, enumerable: true, writable: true, configurable: true });
+  };
   for (const [key, value] of Object.entries(patch)) {
-    const existing = merged[key];
+    const existing = Object.hasOwn(merged, key) ? merged[key] : undefined;
     if (value === null) delete merged[key];
     else if (typeof value === 'object' && !Array.isArray(value) && typeof existing === 'object' && existing !== null) {
-      merged[key] = { ...existing, ...value };
-    } else merged[key] = value;
+      put(key, { ...existing, ...value });
+    } else put(key, value);
   }
   return merged;
 }

@@ -62,7 +62,7 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 
 /** Routing: unknown path → InvalidApi.NotFound; wrong method → UnsupportedHTTPMethod; action/version must match the path. */
 export function route(method: string, pathname: string, headers: IncomingHttpHeaders): { action: EmulatorAction } | GatewayError {
-  const action = ROUTES[pathname];
+  const action = Object.hasOwn(ROUTES, pathname) ? ROUTES[pathname] : undefined;
   if (!action) return gatewayError(404, 'InvalidApi.NotFound', `Specified api is not found, please check your url and method. (${method} ${pathname})`);
   if (method !== 'POST') return gatewayError(400, 'UnsupportedHTTPMethod', `This http method ${method} is not supported; ${action} accepts POST only.`);
   const headerAction = header(headers, 'x-acs-action');

@@ -26,6 +26,8 @@ export { mergeFaults } from './faults';
 
 export const DEFAULT_REGIONS = ['cn-hangzhou'];
 export const DEFAULT_MAX_PAGE_SIZE = 100;
+/** `action` of a recorded call that was refused before routing (the HTTP request itself was malformed). */
+export const REJECTED_ACTION = '(malformed-http)';
 
 export interface Emulator {
   /** Region → base URL, e.g. `{ 'cn-hangzhou': 'http://127.0.0.1:18080' }`. */
@@ -112,7 +114,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     record: (since) => state.record(since),
     reset,
   });
-  const listeners = await listenRegions(regions, host, opts.basePort, cloud, control);
+  // Requests refused before any handler ran (unparsable HTTP, bad target, oversized body) are calls too.
+  const listeners = await listenRegions(regions, host, opts.basePort, cloud, control, (r) =>
+    state.recordCall({ region: r.region, action: REJECTED_ACTION, path: r.path, requestId: r.requestId, httpStatus: r.httpStatus, code: r.code }),
+  );
   for (const l of listeners) endpoints[l.region] = `http://${host}:${l.port}`;
 
   let closed = false;

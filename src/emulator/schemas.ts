@@ -54,6 +54,8 @@ export const ACTIONS = [
 export type EmulatorAction = (typeof ACTIONS)[number];
 
 const probability = z.number().min(0).max(1);
+/** One year: enough for any clock-skew scenario, and keeps the gateway's clock a valid date. */
+const MAX_CLOCK_SKEW_MS = 365 * 86_400_000;
 const nonNegativeMs = z.number().int().min(0);
 const stringList = z.array(z.string().min(1));
 
@@ -223,7 +225,7 @@ export const faultConfigSchema = z
       .strict()
       .optional(),
     /** Shift of the emulator's clock used for `x-acs-date` validation (ms; positive = emulator ahead). */
-    clockSkewMs: z.number().int().optional(),
+    clockSkewMs: z.number().int().min(-MAX_CLOCK_SKEW_MS).max(MAX_CLOCK_SKEW_MS).optional(),
     /** After an accepted restart the instance keeps reporting `running` for this long before `restarting`. */
     flipDelayMs: nonNegativeMs.optional(),
     /** Restart outcomes by rate or by instance id. */

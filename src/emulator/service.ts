@@ -152,22 +152,37 @@ function restartNodeGroup(ctx: ServiceContext): ServiceAnswer | GatewayError {
   return { httpStatus: 200, body: envelope(ctx.requestId, { success: true, data: true }) };
 }
 
+/** `Tag` is typed by the API metadata as an array of {Key, Value} strings; anything else is the gateway's InvalidParameter. */
+function parseTagFilter(raw: string): Array<{ Key: string; Value?: string }> | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed)) return undefined;
+  const tags: Array<{ Key: string; Value?: string }> = [];
+  for (const item of parsed as unknown[]) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return undefined;
+    const { Key, Value } = item as { Key?: unknown; Value?: unknown };
+    if (typeof Key !== 'string' || (Value !== undefined && typeof Value !== 'string')) return undefined;
+    tags.push(Value === undefined ? { Key } : { Key, Value });
+  }
+  return tags;
+}
+
 function describeInstances(ctx: ServiceContext): ServiceAnswer | GatewayError {
   const pageNumber = intParam(ctx, 'PageNumber', 1, 1, 10_000);
   if (isErr(pageNumber)) return pageNumber;
   const requestedSize = intParam(ctx, 'PageSize', 10, 1, 100_000);
   if (isErr(requestedSize)) return requestedSize;
   const pageSize = Math.min(requestedSize, ctx.state.maxPageSize);
-  let tagFilter: Array<{ Key?: unknown; Value?: unknown }> = [];
+  let tagFilter: Array<{ Key: string; Value?: string }> = [];
   const rawTag = ctx.query['Tag'];
   if (rawTag) {
-    try {
-      const parsed: unknown = JSON.parse(rawTag);
-      if (!Array.isArray(parsed)) throw new Error('not an array');
-      tagFilter = parsed as typeof tagFilter;
-    } catch {
-      return gatewayError(400, 'InvalidParameter', `The specified parameter Tag is not a valid JSON array of {Key, Value}: ${rawTag}`);
-    }
+    const parsed = parseTagFilter(rawTag);
+    if (!parsed) return gatewayError(400, 'InvalidParameter', `The specified parameter Tag is not a valid JSON array of {Key, Value}: ${rawTag.slice(0, 200)}`);
+    tagFilter = parsed;
   }
   const regionId = ctx.query['RegionId'];
   if (regionId && !ctx.state.regions.includes(regionId)) {

@@ -4,7 +4,6 @@
  * failure → APPLY (the action's handler) → drop-after → malformed. Gateway failures answer with
  * `{RequestId, HostId, Code, Message, Recommend}`, service answers with the envelope.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultInjector } from '../faults';
@@ -12,6 +11,7 @@ import { ROUTES, accessDeniedDetail, gatewayError, gatewayErrorBody, isGatewayEr
 import { HANDLERS, envelope, type ServiceAnswer } from '../service';
 import type { EmulatorState } from '../state';
 import type { CallRecord, EmulatorKey } from '../types';
+import { newRequestId, sendJson, type RequestTarget } from './wire';
 
 export interface CloudDeps {
   state: EmulatorState;
@@ -19,16 +19,17 @@ export interface CloudDeps {
   keys: readonly EmulatorKey[];
 }
 
-export type CloudHandler = (region: string, req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer) => Promise<void>;
+export type CloudHandler = (region: string, req: IncomingMessage, res: ServerResponse, target: RequestTarget, body: Buffer) => Promise<void>;
 
 export function createCloudHandler({ state, faults, keys }: CloudDeps): CloudHandler {
-  return async (region, req, res, url, body) => {
-    const requestId = randomUUID().toUpperCase();
-    const pathname = url.pathname;
-    const query: Record<string, string> = {};
-    for (const [k, v] of url.searchParams) query[k] = v;
+  return async (region, req, res, target, body) => {
+    const requestId = newRequestId();
+    const pathname = target.pathname;
+    // Null prototype: parameter names such as __proto__ are plain data here.
+    const query: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [k, v] of target.query) query[k] = v;
     const headerAction = typeof req.headers['x-acs-action'] === 'string' ? req.headers['x-acs-action'] : undefined;
-    const scopeAction = ROUTES[pathname] ?? headerAction ?? pathname;
+    const scopeAction = (Object.hasOwn(ROUTES, pathname) ? ROUTES[pathname] : undefined) ?? headerAction ?? pathname;
     const call: Omit<CallRecord, 'seq' | 'atMs' | 'tMs'> = {
       region,
       action: scopeAction,
@@ -41,9 +42,7 @@ export function createCloudHandler({ state, faults, keys }: CloudDeps): CloudHan
     const send = (httpStatus: number, payload: Record<string, unknown> | string, headers: Record<string, string> = {}): void => {
       call.httpStatus = httpStatus;
       state.recordCall(call);
-      const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-      res.writeHead(httpStatus, { 'content-type': 'application/json;charset=utf-8', 'x-acs-request-id': requestId, ...headers });
-      res.end(text);
+      sendJson(res, httpStatus, payload, { 'x-acs-request-id': requestId, ...headers });
     };
     const sendGateway = (error: GatewayError): void => {
       call.code = error.code;

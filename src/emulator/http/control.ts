@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EmulatorInputError } from '../input';
 import type { FaultConfig, FleetSeed, InstancePatch } from '../schemas';
 import type { EmulatorInstance, EmulatorRecord } from '../types';
+import { safeDecodeURIComponent, sendJson, type RequestTarget } from './wire';
 
 /** What the control API can do; implemented by the composition in ../index.ts. */
 export interface ControlApi {
@@ -21,14 +22,11 @@ export interface ControlApi {
   reset(): void;
 }
 
-export type ControlHandler = (req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer) => void;
+export type ControlHandler = (req: IncomingMessage, res: ServerResponse, target: RequestTarget, body: Buffer) => void;
 
 export function createControlHandler(api: ControlApi): ControlHandler {
-  return (req, res, url, body) => {
-    const reply = (status: number, payload: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json;charset=utf-8' });
-      res.end(JSON.stringify(payload));
-    };
+  return (req, res, target, body) => {
+    const reply = (status: number, payload: unknown): void => sendJson(res, status, payload);
     let json: unknown = undefined;
     if (body.length > 0) {
       try {
@@ -38,19 +36,22 @@ export function createControlHandler(api: ControlApi): ControlHandler {
       }
     }
     const method = req.method ?? 'GET';
-    const path = url.pathname.replace(/\/+$/, '');
+    const path = target.pathname.replace(/\/+$/, '');
     try {
       if (path === '/_emulator/health' && method === 'GET') return reply(200, api.health());
       if (path === '/_emulator/fleet' && method === 'POST') return reply(200, { instances: api.seed(json as FleetSeed) });
       if (path === '/_emulator/instances' && method === 'GET') return reply(200, { instances: api.instances() });
       const m = /^\/_emulator\/instances\/([^/]+)$/.exec(path);
-      if (m && method === 'PATCH') {
-        const id = decodeURIComponent(m[1]!);
+      const id = m ? safeDecodeURIComponent(m[1]!) : undefined;
+      if (m && id === undefined) {
+        return reply(400, { error: 'the instance id in the path is not valid percent-encoding', problems: [{ path: 'instanceId', message: 'malformed percent-encoding' }] });
+      }
+      if (m && id !== undefined && method === 'PATCH') {
         if (!api.instance(id)) return reply(404, { error: `unknown instance ${id}`, problems: [{ path: 'instanceId', message: `unknown instance ${id}` }] });
         return reply(200, { instance: api.patchInstance(id, (json ?? {}) as InstancePatch) });
       }
-      if (m && method === 'GET') {
-        const instance = api.instance(decodeURIComponent(m[1]!));
+      if (m && id !== undefined && method === 'GET') {
+        const instance = api.instance(id);
         return instance ? reply(200, { instance }) : reply(404, { error: 'unknown instance', problems: [] });
       }
       if (path === '/_emulator/faults') {
@@ -64,7 +65,7 @@ export function createControlHandler(api: ControlApi): ControlHandler {
         }
       }
       if (path === '/_emulator/record' && method === 'GET') {
-        const since = Number(url.searchParams.get('since') ?? '0');
+        const since = Number(target.query.get('since') ?? '0');
         if (!Number.isInteger(since) || since < 0) return reply(400, { error: 'since must be a non-negative integer', problems: [{ path: 'since', message: 'expected a non-negative integer' }] });
         return reply(200, api.record(since));
       }
@@ -72,7 +73,7 @@ export function createControlHandler(api: ControlApi): ControlHandler {
         api.reset();
         return reply(200, { ok: true });
       }
-      return reply(404, { error: `no control route ${method} ${url.pathname}`, problems: [] });
+      return reply(404, { error: `no control route ${method} ${target.pathname}`, problems: [] });
     } catch (error) {
       if (error instanceof EmulatorInputError) return reply(400, { error: error.message, problems: error.problems });
       throw error;
