@@ -14,6 +14,11 @@ export interface Target {
 export interface ResolvedTarget extends Target {
   /** Status seen when the fleet was resolved (informational; the restart re-checks it). */
   status?: string;
+  /** Its own maintenance window (DescribeInstances MaintainablePeriod), e.g. `02:00-03:00`. */
+  maintainablePeriod?: string;
+  /** Expected restart duration from its own restart history (median, p90), when known. */
+  estimateMs?: number;
+  estimateP90Ms?: number;
 }
 
 export type PlanProblemKind = 'duplicate' | 'not_found' | 'excluded' | 'region_mismatch';

@@ -78,6 +78,18 @@ export const instancePolicySchema = z
       .describe('How soon a lost worker is noticed during status polling.'),
   })
   .strict();
+
+export const healthSchema = z
+  .object({
+    enabled: z.boolean().default(false).describe('After `running`, wait until StarRocks itself is healthy: FE /api/bootstrap OK and /api/health with every backend online.'),
+    timeoutSeconds: z.number().int().min(1).max(86_400).default(600).describe('An instance not healthy this long after `running` fails with health_timeout.'),
+    proveRestart: z
+      .boolean()
+      .default(false)
+      .describe("Also require the FE start time (/api/bootstrap?token=, cluster token from the worker's STARWAVE_PROBE_TOKEN) to be later than our RestartInstance."),
+  })
+  .strict();
+export type HealthPolicy = z.infer<typeof healthSchema>;
 export type InstancePolicy = z.infer<typeof instancePolicySchema>;
 
 export const rolloutSpecSchema = z
@@ -119,6 +131,10 @@ export const rolloutSpecSchema = z
           .min(1, 'give at least one wave size')
           .default([1, '10%', '50%', '100%'])
           .describe('Size of each wave (count or % of the targets in scope); the last size repeats.'),
+        order: z
+          .enum(['longest_first', 'listing'])
+          .default('longest_first')
+          .describe('Launch order inside a wave: the longest expected restart first (from restart history), or the listing order.'),
         bakeSeconds: z.number().min(0).max(86_400).default(0).describe('Pause after each wave before the next.'),
         approvalBefore: z
           .array(z.number().int().min(1))
@@ -126,14 +142,21 @@ export const rolloutSpecSchema = z
           .describe('1-based wave numbers that wait for an approval before starting.'),
       })
       .strict()
-      .default({ sizes: [1, '10%', '50%', '100%'], bakeSeconds: 0, approvalBefore: [] }),
+      .default({ sizes: [1, '10%', '50%', '100%'], order: 'longest_first', bakeSeconds: 0, approvalBefore: [] }),
     concurrency: z
       .object({
         global: positiveSizeSchema.default(5).describe('Max instances down at once (count or % of the wave).'),
         perRegion: positiveSizeSchema.optional().describe("Max instances down at once per region (count or % of the region's part of the wave)."),
+        stallTimeoutSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(86_400)
+          .default(1_800)
+          .describe('When instances that are down (failed, or unhealthy before their turn) hold every slot this long, the rollout stops (stopped_stalled).'),
       })
       .strict()
-      .default({ global: 5 }),
+      .default({ global: 5, stallTimeoutSeconds: 1_800 }),
     failureBudget: z
       .object({
         total: sizeSchema.default(0).describe('Failures tolerated in the whole rollout; the next one stops new restarts.'),
@@ -149,9 +172,22 @@ export const rolloutSpecSchema = z
           .datetime({ offset: true, message: 'must be an ISO-8601 date-time such as 2026-12-01T06:00:00Z' })
           .optional()
           .describe('No restart starts that cannot be expected to finish before this time.'),
+        instanceMaintainablePeriod: z
+          .boolean()
+          .default(false)
+          .describe("Launch each instance only inside its own MaintainablePeriod (the region's local time), with its expected restart duration to spare."),
       })
       .strict()
-      .default({}),
+      .default({ instanceMaintainablePeriod: false }),
+    health: healthSchema.default(healthSchema.parse({})),
+    estimates: z
+      .object({
+        fromHistory: z.boolean().default(true).describe("Estimate each target's restart duration from its past restart_cluster operations (ListOperationHistory)."),
+        lookbackDays: z.number().int().min(1).max(365).default(30).describe('How far back to look for past restarts.'),
+        maxInstances: z.number().int().min(0).max(100_000).default(2_000).describe('Look up at most this many targets (the rest use instance.expectedRestartSeconds).'),
+      })
+      .strict()
+      .default({ fromHistory: true, lookbackDays: 30, maxInstances: 2_000 }),
   })
   .strict();
 

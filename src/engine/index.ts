@@ -1,0 +1,7 @@
+/** The pure rollout engine: a state machine from (state, event) to (state, commands). See engine.ts. */
+export { RolloutEngine, holdsSlot } from './engine';
+export { holderCounts, startability } from './slots';
+export { REPORT_FULL_LIMIT, resultOf, sentenceOf, phaseOf, countsOf } from './progress';
+export * from './state';
+export * from './windows';
+export * from './eta';

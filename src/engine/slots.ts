@@ -1,0 +1,211 @@
+/**
+ * Availability slots and launches: which queued targets may start now, under the wave's global
+ * and per-region limits, counting every target that is down; and which regions need a watch.
+ */
+import type { WatchEntry, WatchInput } from '../contracts/activities';
+import type { RolloutEngine } from './engine';
+import { earliestStart, parsePeriod, regionTimeZone } from './windows';
+import type { TargetRec } from './state';
+import { FILTERABLE_STATUSES } from '../starrocks/status';
+
+const LISTABLE: ReadonlySet<string> = new Set(FILTERABLE_STATUSES);
+
+/** Slots in use: every holder counts once, globally and in its region. */
+export function holderCounts(e: RolloutEngine): { total: number; perRegion: Map<string, number> } {
+  const perRegion = new Map<string, number>();
+  for (const idx of e.holders) {
+    const r = e.state.targets[idx]!.region;
+    perRegion.set(r, (perRegion.get(r) ?? 0) + 1);
+  }
+  return { total: e.holders.size, perRegion };
+}
+
+type Startability = { kind: 'now' } | { kind: 'later'; atMs: number } | { kind: 'never'; why: string };
+
+/** When a queued target may start: now, later (its own window opens), or never (no window fits). */
+export function startability(e: RolloutEngine, t: TargetRec): Startability {
+  const st = e.state;
+  const now = st.nowMs;
+  const expected = e.expectedMs(t);
+  if (st.notAfterMs !== undefined && now + expected > st.notAfterMs) {
+    return { kind: 'never', why: 'it could not be expected to finish before the window closes' };
+  }
+  if (!st.spec.window.instanceMaintainablePeriod) return { kind: 'now' };
+  const period = parsePeriod(t.mp);
+  if (!period) return { kind: 'never', why: `it has no usable MaintainablePeriod (got ${t.mp ? `"${t.mp}"` : 'none'})` };
+  const at = earliestStart(period, now, expected, regionTimeZone(t.region), st.notAfterMs !== undefined ? { notAfterMs: st.notAfterMs } : {});
+  if (at === undefined) return { kind: 'never', why: `its maintenance window ${t.mp} (${regionTimeZone(t.region)}) never leaves room for a restart of ${Math.round(expected / 1000)}s before the cutoff` };
+  return at <= now ? { kind: 'now' } : { kind: 'later', atMs: at };
+}
+
+/**
+ * Launches what the limits allow, in queue order. Targets seen down before their turn go first:
+ * they hold a slot already, so launching them costs nothing. Detects a stall: work waits for a
+ * slot that none of our restarts in flight will free.
+ */
+export function fillSlots(e: RolloutEngine): void {
+  const st = e.state;
+  if (st.stage !== 'running' || st.stop || st.paused || st.draining || st.refusal || st.queue.length === 0) {
+    if (st.paused || st.queue.length === 0 || st.stop) st.stalledSinceMs = undefined;
+    return;
+  }
+  const limits = e.waveLimits();
+  const { total, perRegion } = holderCounts(e);
+  let used = total;
+  const remaining: number[] = [];
+  let launched = 0;
+  let blockedByLimits = 0;
+  const queue = st.queue;
+  for (let k = 0; k < queue.length; k++) {
+    const idx = queue[k]!;
+    const t = st.targets[idx]!;
+    const holds = t.downQueued === true;
+    if (!holds && used >= limits.global) {
+      // Global limit reached: only down-queued targets (all at the front) could still start.
+      blockedByLimits += queue.length - k;
+      remaining.push(...queue.slice(k));
+      break;
+    }
+    const region = st.regions[t.region];
+    if (!region || region.observedInWave !== st.wave) {
+      remaining.push(idx); // its region's first listing of this wave has not come back yet
+      continue;
+    }
+    const when = startability(e, t);
+    if (when.kind === 'never') {
+      st.windowMissed = true;
+      e.update(idx, { s: 'not_started', notStarted: 'window', ...(holds ? { down: true } : {}) }, ['downQueued', 'waitWindowAt']);
+      e.log('info', `not started: ${when.why}`, { instanceId: t.id, region: t.region });
+      continue;
+    }
+    if (when.kind === 'later') {
+      if (t.waitWindowAt !== when.atMs) e.update(idx, { waitWindowAt: when.atMs });
+      remaining.push(idx);
+      continue;
+    }
+    const inRegion = perRegion.get(t.region) ?? 0;
+    if (!holds && inRegion >= (limits.perRegion[t.region] ?? Number.POSITIVE_INFINITY)) {
+      blockedByLimits++;
+      remaining.push(idx);
+      continue;
+    }
+    launch(e, idx);
+    launched++;
+    if (!holds) {
+      used++;
+      perRegion.set(t.region, inRegion + 1);
+    }
+  }
+  st.queue = remaining;
+  const ourRestartsInFlight = [...e.active].some((i) => st.targets[i]!.s !== 'waiting') || st.outstanding.launches.length > 0;
+  const waitersInFlight = e.active.size > 0;
+  if (launched === 0 && blockedByLimits > 0 && !ourRestartsInFlight && !waitersInFlight) {
+    if (st.stalledSinceMs === undefined) {
+      st.stalledSinceMs = st.nowMs;
+      e.log('warn', 'down instances hold every slot; the rollout waits for them', { holders: e.holders.size });
+    }
+  } else if (launched > 0 || blockedByLimits === 0 || ourRestartsInFlight || waitersInFlight) {
+    st.stalledSinceMs = undefined;
+  }
+}
+
+function launch(e: RolloutEngine, idx: number): void {
+  const st = e.state;
+  const t = st.targets[idx]!;
+  const region = st.regions[t.region];
+  const pollMs = st.spec.instance.pollIntervalSeconds * 1000;
+  const fresh =
+    region?.observedAt !== undefined &&
+    st.nowMs - region.observedAt <= Math.max(2 * pollMs, 2_000) &&
+    region.notRunning !== undefined &&
+    !e.notRunning.get(t.region)?.has(t.id);
+  e.update(idx, { s: 'launching' }, ['downQueued', 'waitWindowAt']);
+  st.outstanding.launches.push(t.id);
+  e.emit({
+    type: 'launch',
+    input: { region: t.region, instanceId: t.id, fastMode: st.spec.instance.fastMode, ...(fresh ? { preflightFromSnapshot: true } : {}) },
+  });
+}
+
+/** The watch entry of a target that needs observing, if it does. */
+export function watchEntryOf(e: RolloutEngine, t: TargetRec): WatchEntry | undefined {
+  const st = e.state;
+  const prove = st.spec.health.enabled && st.spec.health.proveRestart && t.sent !== undefined ? { proveSinceMs: t.sent } : {};
+  switch (t.s) {
+    case 'restarting':
+      return { instanceId: t.id, kind: 'restart', ...(t.sent !== undefined ? { sentAtMs: t.sent } : {}), ...(t.seen ? { seenRestarting: true } : {}) };
+    case 'checking':
+      return { instanceId: t.id, kind: 'health', ...(t.sent !== undefined ? { sentAtMs: t.sent } : {}), ...(t.fe ? { fe: t.fe } : {}), ...prove };
+    case 'waiting':
+      return { instanceId: t.id, kind: 'down' };
+    case 'queued':
+      // Seen down in a status the region's listing cannot show: only a read of its own tells when it runs again.
+      return t.downQueued && t.st !== undefined && !LISTABLE.has(t.st) ? { instanceId: t.id, kind: 'down' } : undefined;
+    default:
+      if (t.down) {
+        // After a restart of ours, with the health gate on, its slot frees only when StarRocks is healthy again.
+        return needsHealthToRelease(e, t)
+          ? { instanceId: t.id, kind: 'health', ...(t.fe ? { fe: t.fe } : {}) }
+          : { instanceId: t.id, kind: 'down' };
+      }
+      return undefined;
+  }
+}
+
+/** Regions that need a watch started now (none running there yet). */
+export function regionsToWatch(e: RolloutEngine): string[] {
+  const st = e.state;
+  if (st.life !== 'running' || st.finished || !st.plan) return [];
+  const need = new Set<string>();
+  for (const idx of e.holders) {
+    const t = st.targets[idx]!;
+    // Queued targets seen down are watched through their region's listing (to see them run again).
+    if (t.s !== 'launching') need.add(t.region);
+  }
+  // The first listing of a wave in each of its regions: the availability snapshot launches wait for.
+  if (st.stage === 'running' && !st.stop && !st.paused) {
+    for (const idx of st.queue) {
+      const t = st.targets[idx]!;
+      if (st.regions[t.region]?.observedInWave !== st.wave) need.add(t.region);
+    }
+  }
+  // While reads are refused, keep asking (at most once per poll interval) to see whether access returns.
+  if (st.refusal) for (const r of st.plan.regions) need.add(r);
+  return [...need].filter((r) => !st.regions[r]?.watching);
+}
+
+/** The watch command's input for a region (and marks the region as watched). */
+export function watchInputFor(e: RolloutEngine, region: string): WatchInput {
+  const st = e.state;
+  const rec = (st.regions[region] ??= {});
+  rec.watching = true;
+  const policy = st.spec.instance;
+  const pollMs = policy.pollIntervalSeconds * 1000;
+  const entries: WatchEntry[] = [];
+  for (const idx of [...e.holders].sort((a, b) => a - b)) {
+    const t = st.targets[idx]!;
+    if (t.region !== region) continue;
+    const entry = watchEntryOf(e, t);
+    if (entry) entries.push(entry);
+  }
+  const wake = e.nextWakeAtMs();
+  const maxWaitMs = Math.max(0, Math.min(5 * pollMs, wake !== undefined ? wake - st.nowMs : 5 * pollMs));
+  const initialDelayMs = rec.lastPollAt !== undefined ? Math.max(0, rec.lastPollAt + pollMs - st.nowMs) : 0;
+  const wantSnapshot = (e.regionTargets.get(region) ?? []).some((idx) => st.targets[idx]!.s === 'queued');
+  return {
+    region,
+    entries,
+    pollIntervalMs: pollMs,
+    flipGraceMs: Math.max(pollMs * 3, 5_000),
+    maxWaitMs,
+    initialDelayMs,
+    wantSnapshot,
+    progressEveryPolls: 3,
+    ...(st.spec.health.enabled ? { health: { proveRestart: st.spec.health.proveRestart } } : {}),
+  };
+}
+
+/** A finished target still down whose slot frees only with a healthy probe (our restart, gate on). */
+export function needsHealthToRelease(e: RolloutEngine, t: TargetRec): boolean {
+  return e.state.spec.health.enabled && t.sent !== undefined;
+}
