@@ -81,6 +81,7 @@ export function describeInstancesQuery(q: DescribeInstancesQuery): Record<string
   };
 }
 
+/** `value` if it is a string matching `pattern`, else a StarRocksInputError naming `field` with an example id. */
 export function checkId(field: string, value: unknown, pattern: RegExp, prefix: string, length = '16'): string {
   if (typeof value !== 'string' || !pattern.test(value)) {
     const shown = typeof value === 'string' ? `"${value.slice(0, 64)}"` : String(value);
@@ -89,6 +90,7 @@ export function checkId(field: string, value: unknown, pattern: RegExp, prefix: 
   return value;
 }
 
+/** undefined, or a non-blank string. */
 export function checkOptionalString(field: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.trim() === '') {
@@ -97,12 +99,14 @@ export function checkOptionalString(field: string, value: unknown): string | und
   return value;
 }
 
+/** undefined, or a boolean (no "true" strings). */
 export function checkOptionalBoolean(field: string, value: unknown): boolean | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'boolean') throw new StarRocksInputError(field, `${field} must be true or false.`);
   return value;
 }
 
+/** An integer from 1 to `max`. */
 export function checkPositiveInt(field: string, value: unknown, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
     throw new StarRocksInputError(field, `${field} must be an integer from 1 to ${max}; got ${String(value)}.`);
@@ -110,10 +114,12 @@ export function checkPositiveInt(field: string, value: unknown, max: number): nu
   return value;
 }
 
+/** undefined, or an integer from 1 to `max`. */
 export function checkOptionalPositiveInt(field: string, value: unknown, max: number): number | undefined {
   return value === undefined ? undefined : checkPositiveInt(field, value, max);
 }
 
+/** undefined, or a safe non-negative integer (epoch milliseconds). */
 export function checkOptionalNonNegativeInt(field: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
@@ -127,6 +133,7 @@ export function positiveIntOption(field: string, value: number | undefined, fall
   return value === undefined ? fallback : checkPositiveInt(field, value, Number.MAX_SAFE_INTEGER);
 }
 
+/** A plain object (not null, not an array). */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
