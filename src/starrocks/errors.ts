@@ -270,7 +270,7 @@ function describeNotSent(init: StarRocksNotSentErrorInit): string {
   const head = `StarRocks ${init.action} in region ${init.region} was not sent`;
   const why =
     init.reason === 'deadline'
-      ? `its deadline ${isoOrNumber(init.notAfterMs)} had passed (client clock ${isoOrNumber(init.nowMs)}) by the time the rate limit and credentials allowed it`
+      ? `its deadline ${isoOrNumber(init.notAfterMs)} had passed (client clock ${isoOrNumber(init.nowMs)}) before the request could be written`
       : `the caller aborted it${init.abortReason ? ` (${init.abortReason})` : ''} before the request was written`;
   return `${head}: ${why}; nothing reached the service.`;
 }

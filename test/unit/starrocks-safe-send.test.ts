@@ -88,7 +88,7 @@ describe('the gate before the request is written', () => {
       nowMs: deadline + 5_000,
     });
     expect((err as Error).message).toBe(
-      'StarRocks RestartInstance in region cn-hangzhou was not sent: its deadline 2025-01-15T08:30:01.000Z had passed (client clock 2025-01-15T08:30:06.000Z) by the time the rate limit and credentials allowed it; nothing reached the service.',
+      'StarRocks RestartInstance in region cn-hangzhou was not sent: its deadline 2025-01-15T08:30:01.000Z had passed (client clock 2025-01-15T08:30:06.000Z) before the request could be written; nothing reached the service.',
     );
     expect(err).not.toBeInstanceOf(StarRocksApiError);
     expect(before).toBe(0);
