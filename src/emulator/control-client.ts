@@ -2,8 +2,8 @@
  * Typed client for the emulator's control API (`/_emulator/...`, JSON, unsigned), for tests,
  * the benchmark and the demo when the emulator runs in another process.
  */
-import type { FaultConfig, FleetSeed, InstancePatch, ValidationProblem } from './schemas';
-import type { EmulatorInstance, EmulatorRecord } from './types';
+import type { FaultConfig, FleetSeed, ForeignRestartOptions, InstancePatch, ValidationProblem } from './schemas';
+import type { EmulatorInstance, EmulatorRecord, RestartRecord } from './types';
 
 export class EmulatorControlError extends Error {
   readonly code = 'EMULATOR_CONTROL_ERROR';
@@ -86,6 +86,11 @@ export class EmulatorControlClient {
   /** Merges into the faults (one level deep; `null` removes a fault). */
   async patchFaults(patch: Record<string, unknown>): Promise<FaultConfig> {
     return (await this.call<{ faults: FaultConfig }>('PATCH', 'faults', patch)).faults;
+  }
+
+  /** Starts a restart not made through RestartInstance (console / another tool); see Emulator.foreignRestart. */
+  async foreignRestart(instanceId: string, options: ForeignRestartOptions = {}): Promise<RestartRecord> {
+    return (await this.call<{ restart: RestartRecord }>('POST', `instances/${encodeURIComponent(instanceId)}/foreign-restart`, options)).restart;
   }
 
   record(since?: number): Promise<EmulatorRecord> {

@@ -102,6 +102,12 @@ export class FaultInjector {
     return { ms, spike };
   }
 
+  /** The "RAM revoked" fault, when it covers this action and region (no draw: it is all or nothing). */
+  ramDenied(action: string, region: string): { style: 'gateway' | 'service' } | undefined {
+    const r = this.world.faults.ramDeny;
+    return inScope(r, action, region) && r ? { style: r.style ?? 'gateway' } : undefined;
+  }
+
   dropBefore(action: string, region: string): boolean {
     const f = this.world.faults;
     return inScope(f.drops, action, region) && chance(this.world.random.faults, f.drops?.dropBeforeRate);

@@ -28,6 +28,28 @@ export const ROUTES: Readonly<Record<string, EmulatorAction>> = {
   '/webapi/region/list': 'DescribeRegions',
 };
 
+/**
+ * RAM (spec §8, service prefix `sr`): the RAM action and resource of each action. Published for
+ * RestartInstance, DescribeInstances (instance ARN) and DescribeNodeGroups (`*`); the others are
+ * "not published; presumably sr:<OperationName>", scoped like their instance parameter.
+ */
+export const RAM_ACTIONS: Readonly<Record<EmulatorAction, { ramAction: string; resource: 'instance' | 'all'; published: boolean }>> = {
+  RestartInstance: { ramAction: 'sr:RestartInstance', resource: 'instance', published: true },
+  DescribeInstances: { ramAction: 'sr:DescribeInstances', resource: 'instance', published: true },
+  DescribeNodeGroups: { ramAction: 'sr:DescribeNodeGroups', resource: 'all', published: true },
+  RestartNodeGroup: { ramAction: 'sr:RestartNodeGroup', resource: 'instance', published: false },
+  ListOperationHistory: { ramAction: 'sr:ListOperationHistory', resource: 'instance', published: false },
+  DescribeRegions: { ramAction: 'sr:DescribeRegions', resource: 'all', published: false },
+};
+
+/** The ARN a RAM denial names: the instance's for instance-scoped actions, `*` otherwise. */
+export function ramResource(action: EmulatorAction, region: string, instanceId: string | undefined): string {
+  return RAM_ACTIONS[action].resource === 'instance' ? `acs:sr:${region}:${ACCOUNT_ID}:instance/${instanceId ?? '*'}` : '*';
+}
+
+/** The (fake) account that owns the emulator's fleet. */
+export const ACCOUNT_ID = '1234567890123456';
+
 export interface GatewayError {
   /** Discriminates gateway errors from service answers (both carry httpStatus/code). */
   gateway: true;
@@ -194,13 +216,14 @@ export function isGatewayError(value: unknown): value is GatewayError {
 }
 
 export function accessDeniedDetail(key: EmulatorKey, action: string): Record<string, string> {
+  const ramAction = Object.hasOwn(RAM_ACTIONS, action) ? RAM_ACTIONS[action as EmulatorAction].ramAction : `sr:${action}`;
   return {
     PolicyType: 'AccountLevelIdentityBasedPolicy',
-    AuthPrincipalOwnerId: '1234567890123456',
+    AuthPrincipalOwnerId: ACCOUNT_ID,
     AuthPrincipalType: 'SubUser',
     AuthPrincipalDisplayName: key.accessKeyId,
     NoPermissionType: 'ImplicitDeny',
-    AuthAction: `sr:${action}`,
-    EncodedDiagnosticMessage: Buffer.from(`deny ${key.accessKeyId} sr:${action}`).toString('base64'),
+    AuthAction: ramAction,
+    EncodedDiagnosticMessage: Buffer.from(`deny ${key.accessKeyId} ${ramAction}`).toString('base64'),
   };
 }

@@ -12,9 +12,18 @@ import { createCloudHandler } from './http/cloud';
 import { createControlHandler } from './http/control';
 import { closeServers, listenRegions } from './http/listen';
 import { EmulatorInputError, mustValidate } from './input';
-import { faultConfigSchema, fleetSeedSchema, instancePatchSchema, type FaultConfig, type FleetSeed, type InstancePatch } from './schemas';
+import {
+  faultConfigSchema,
+  fleetSeedSchema,
+  foreignRestartSchema,
+  instancePatchSchema,
+  type FaultConfig,
+  type FleetSeed,
+  type ForeignRestartOptions,
+  type InstancePatch,
+} from './schemas';
 import { DEFAULT_FAST_MODE_FACTOR, DEFAULT_RESTART_DURATION, EmulatorState } from './state';
-import { DEFAULT_KEY, type EmulatorInstance, type EmulatorKey, type EmulatorOptions, type EmulatorRecord } from './types';
+import { DEFAULT_KEY, type EmulatorInstance, type EmulatorKey, type EmulatorOptions, type EmulatorRecord, type RestartRecord } from './types';
 
 export * from './types';
 export * from './schemas';
@@ -49,6 +58,14 @@ export interface Emulator {
   setFaults(faults: FaultConfig): FaultConfig;
   /** Merges into the faults: one level deep; a `null` member removes that fault. */
   patchFaults(patch: Record<string, unknown>): FaultConfig;
+  /**
+   * Starts a restart NOT made through RestartInstance (as the console or another tool would): the
+   * instance turns `restarting`, a `restart_cluster` operation appears, and it is `running` again
+   * after `durationMs` (default: a duration drawn like an API restart's). Recorded in
+   * `record().restarts` with origin `foreign`. Throws EmulatorInputError (httpStatus 404 unknown
+   * instance, 409 not running).
+   */
+  foreignRestart(instanceId: string, options?: ForeignRestartOptions): RestartRecord;
   /** Clears record, faults, fleet, operations and nonces. */
   reset(): void;
   close(): Promise<void>;
@@ -71,7 +88,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const injector = new FaultInjector(state);
 
   const setFaults = (faults: FaultConfig): FaultConfig => {
-    state.faults = mustValidate(faultConfigSchema, faults, 'faults');
+    state.setFaults(mustValidate(faultConfigSchema, faults, 'faults'));
     injector.resetBuckets();
     return state.faults;
   };
@@ -89,6 +106,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const instance = state.patchInstance(instanceId, valid);
     if (!instance) throw new EmulatorInputError(`Unknown instance ${instanceId}`, [{ path: 'instanceId', message: `unknown instance ${instanceId}` }]);
     return instance;
+  };
+  const foreignRestart = (instanceId: string, options: ForeignRestartOptions = {}): RestartRecord => {
+    const valid = mustValidate(foreignRestartSchema, options, 'foreign restart');
+    const result = state.foreignRestart(instanceId, valid);
+    if ('refused' in result) {
+      if (result.refused === 'unknown-instance') throw new EmulatorInputError(`Unknown instance ${instanceId}`, [{ path: 'instanceId', message: `unknown instance ${instanceId}` }], 404);
+      throw new EmulatorInputError(`Instance ${instanceId} is not running (${result.status}); the console would refuse a restart too`, [{ path: 'instanceId', message: `instance is ${result.status}` }], 409);
+    }
+    return { ...result };
   };
   const reset = (): void => {
     state.reset(seedValue);
@@ -113,6 +139,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     patchFaults,
     record: (since) => state.record(since),
     reset,
+    foreignRestart,
   });
   // Requests refused before any handler ran (unparsable HTTP, bad target, oversized body) are calls too.
   const listeners = await listenRegions(regions, host, opts.basePort, cloud, control, (r) =>
@@ -133,6 +160,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     faults: () => state.faults,
     setFaults,
     patchFaults,
+    foreignRestart,
     reset,
     close: async () => {
       if (closed) return;

@@ -6,6 +6,8 @@ export class EmulatorInputError extends Error {
   constructor(
     message: string,
     readonly problems: ValidationProblem[],
+    /** The control API's status for it: 400 (invalid), 404 (unknown instance) or 409 (the instance's state forbids it). */
+    readonly httpStatus: 400 | 404 | 409 = 400,
   ) {
     super(message);
     this.name = 'EmulatorInputError';

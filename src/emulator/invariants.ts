@@ -7,6 +7,23 @@ import type { EmulatorRecord, RestartRecord, TransitionRecord } from './types';
 
 type RecordLike = Pick<EmulatorRecord, 'restarts' | 'transitions'>;
 
+export interface OriginOptions {
+  /**
+   * Also count restarts of origin `foreign` (made by someone else through the control API).
+   * Default false: the helpers judge the restarts starwave made.
+   */
+  includeForeign?: boolean;
+}
+
+/** A restart record without an origin (made by hand) counts as `api`. */
+export function isForeign(restart: Pick<RestartRecord, 'origin'>): boolean {
+  return restart.origin === 'foreign';
+}
+
+function selectRestarts(restarts: readonly RestartRecord[], options: OriginOptions = {}): RestartRecord[] {
+  return options.includeForeign ? [...restarts] : restarts.filter((r) => !isForeign(r));
+}
+
 export interface DownInterval {
   region: string;
   instanceId: string;
@@ -20,7 +37,7 @@ export interface DownInterval {
   end: 'running' | 'failed' | 'open';
 }
 
-export interface DownOptions {
+export interface DownOptions extends OriginOptions {
   region?: string;
   /**
    * Keep an instance counted as down after its restart FAILED (it stays broken because of us).
@@ -50,7 +67,7 @@ function endingTransition(restart: RestartRecord, transitions: readonly Transiti
  */
 export function downIntervals(record: RecordLike, options: DownOptions = {}): DownInterval[] {
   const transitionsBy = byInstance(record.transitions);
-  return record.restarts
+  return selectRestarts(record.restarts, options)
     .filter((r) => !options.region || r.region === options.region)
     .map((r) => {
       const end = endingTransition(r, transitionsBy.get(r.instanceId) ?? [], options.includeFailed ?? false);
@@ -91,18 +108,47 @@ export function maxConcurrentRestarting(record: RecordLike, filter: DownOptions 
   return max;
 }
 
-/** Restarts that took effect, per instance id. */
-export function restartCountsByInstance(record: Pick<EmulatorRecord, 'restarts'>): Record<string, number> {
+/** Restarts that took effect, per instance id (origin `api` only unless includeForeign). */
+export function restartCountsByInstance(record: Pick<EmulatorRecord, 'restarts'>, options: OriginOptions = {}): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const r of record.restarts) counts[r.instanceId] = (counts[r.instanceId] ?? 0) + 1;
+  for (const r of selectRestarts(record.restarts, options)) counts[r.instanceId] = (counts[r.instanceId] ?? 0) + 1;
   return counts;
 }
 
-/** Instances restarted more than `max` times (default 1): the "no double restart" invariant. */
-export function multipleRestarts(record: Pick<EmulatorRecord, 'restarts'>, max = 1): Array<{ instanceId: string; count: number }> {
-  return Object.entries(restartCountsByInstance(record))
+/** Instances restarted more than `max` times (default 1): the "no double restart" invariant (origin `api` only unless includeForeign). */
+export function multipleRestarts(record: Pick<EmulatorRecord, 'restarts'>, max = 1, options: OriginOptions = {}): Array<{ instanceId: string; count: number }> {
+  return Object.entries(restartCountsByInstance(record, options))
     .filter(([, count]) => count > max)
     .map(([instanceId, count]) => ({ instanceId, count }));
+}
+
+/**
+ * The `api` restarts of an instance that took effect after its last `foreign` restart had
+ * settled (seq after the foreign restart's endedSeq). `undefined` when the instance has no foreign
+ * restart or the last one has not settled. "Exactly one RestartInstance of ours after the foreign
+ * one settled" is `restartsAfterForeignSettled(record, id)?.length === 1`.
+ */
+export function restartsAfterForeignSettled(record: Pick<EmulatorRecord, 'restarts'>, instanceId: string): RestartRecord[] | undefined {
+  const foreign = record.restarts.filter((r) => r.instanceId === instanceId && isForeign(r)).at(-1);
+  if (!foreign || foreign.endedSeq === undefined) return undefined;
+  const settledSeq = foreign.endedSeq;
+  return record.restarts.filter((r) => r.instanceId === instanceId && !isForeign(r) && r.seq > settledSeq);
+}
+
+/**
+ * `api` restarts that took effect while a `foreign` restart of the same instance was still in
+ * flight (between its start and its endedSeq, or after its start when it never ended): restarting
+ * an instance someone else is already restarting.
+ */
+export function restartsDuringForeign(record: Pick<EmulatorRecord, 'restarts'>): Array<{ restart: RestartRecord; foreign: RestartRecord }> {
+  const out: Array<{ restart: RestartRecord; foreign: RestartRecord }> = [];
+  const foreigns = record.restarts.filter(isForeign);
+  for (const restart of record.restarts) {
+    if (isForeign(restart)) continue;
+    const foreign = foreigns.find((f) => f.instanceId === restart.instanceId && f.seq < restart.seq && (f.endedSeq === undefined || restart.seq < f.endedSeq));
+    if (foreign) out.push({ restart, foreign });
+  }
+  return out;
 }
 
 export interface WaveViolation {
@@ -120,8 +166,8 @@ export interface WaveViolation {
  * was running again or had failed. An earlier-wave instance that was never restarted at all is
  * ignored (it may have been skipped on purpose) unless `requireAll` is set.
  */
-export function wavesRespected(record: RecordLike, waves: readonly (readonly string[])[], options: { requireAll?: boolean } = {}): WaveViolation[] {
-  const restartsBy = byInstance(record.restarts);
+export function wavesRespected(record: RecordLike, waves: readonly (readonly string[])[], options: { requireAll?: boolean } & OriginOptions = {}): WaveViolation[] {
+  const restartsBy = byInstance(selectRestarts(record.restarts, options));
   const transitionsBy = byInstance(record.transitions);
   /** seq at which an instance's FIRST restart finished (running or failed); Infinity if never; undefined if never restarted. */
   const finishedAt = (instanceId: string): number | undefined => {

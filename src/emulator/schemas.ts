@@ -228,6 +228,25 @@ export const faultConfigSchema = z
     clockSkewMs: z.number().int().min(-MAX_CLOCK_SKEW_MS).max(MAX_CLOCK_SKEW_MS).optional(),
     /** After an accepted restart the instance keeps reporting `running` for this long before `restarting`. */
     flipDelayMs: nonNegativeMs.optional(),
+    /**
+     * "RAM revoked": every listed action (default: all) is refused by RAM for EVERY key, at the RAM
+     * step of the gateway (after authentication and throttling). `gateway` (default) → 403
+     * `Forbidden.RAM` with an `AccessDeniedDetail` object; `service` → 403 envelope `NoPermission`
+     * with `AccessDeniedDetail` as a JSON string. Recorded as calls with fault `ram-deny`.
+     */
+    ramDeny: z
+      .object({
+        style: z.enum(['gateway', 'service']).optional(),
+        ...scope,
+      })
+      .strict()
+      .optional(),
+    /**
+     * The service code of RestartInstance / RestartNodeGroup on an instance that is not running:
+     * `InvalidParams` (default, "Invalid instance status: …") or `OperationDenied.InstanceStatus`
+     * (spec §5.2, §11), both HTTP 200 `Success:false`.
+     */
+    notRunningCode: z.enum(['InvalidParams', 'OperationDenied.InstanceStatus']).optional(),
     /** Restart outcomes by rate or by instance id. */
     restarts: z
       .object({
@@ -244,6 +263,17 @@ export const faultConfigSchema = z
   })
   .strict();
 export type FaultConfig = z.infer<typeof faultConfigSchema>;
+
+/** `POST /_emulator/instances/:id/foreign-restart`: a restart made by someone else (console, another tool). */
+export const foreignRestartSchema = z
+  .object({
+    /** How long the instance stays `restarting` (ms). Default: a restart duration drawn like an API restart's. */
+    durationMs: nonNegativeMs.optional(),
+    /** Recorded on the operation (OperationDetail); halves the drawn duration like FastMode does. Default false. */
+    fastMode: z.boolean().optional(),
+  })
+  .strict();
+export type ForeignRestartOptions = z.infer<typeof foreignRestartSchema>;
 
 export interface ValidationProblem {
   /** Dotted path of the offending member (`''` for the root). */

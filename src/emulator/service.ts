@@ -7,6 +7,7 @@
 import { gatewayError, isGatewayError as isErr, type GatewayError } from './gateway';
 import type { EmulatorAction, Tag } from './schemas';
 import type { EmulatorState } from './state';
+import { isRestartOperation } from './state/operations';
 import type { EmulatorInstance, EmulatorOperation } from './types';
 
 export interface ServiceContext {
@@ -26,6 +27,15 @@ export interface ServiceAnswer {
 
 export const MSG_NOT_EXISTS = 'Invalid params: [instance not exists].';
 export const MSG_NOT_RUNNING = 'Invalid instance status: [cannot restart when instance is not running].';
+export const CODE_OPERATION_DENIED = 'OperationDenied.InstanceStatus';
+
+/** A restart of a non-running instance: the default InvalidParams text, or OperationDenied.InstanceStatus when that switch is on. */
+function notRunning(ctx: ServiceContext, instance: EmulatorInstance): ServiceAnswer {
+  if (ctx.state.faults.notRunningCode === CODE_OPERATION_DENIED) {
+    return fail(ctx, `The operation is not allowed in the current instance status (${instance.status}).`, false, CODE_OPERATION_DENIED);
+  }
+  return fail(ctx, MSG_NOT_RUNNING);
+}
 
 const REGION_NAMES: Record<string, [string, string]> = {
   'cn-hangzhou': ['华东1（杭州）', 'China (Hangzhou)'],
@@ -132,7 +142,7 @@ function restartInstance(ctx: ServiceContext): ServiceAnswer | GatewayError {
   const instance = ctx.state.instance(instanceId);
   // The host selects the region: an instance of another region does not exist here.
   if (!instance || instance.regionId !== ctx.region) return fail(ctx, MSG_NOT_EXISTS);
-  if (instance.status !== 'running') return fail(ctx, MSG_NOT_RUNNING);
+  if (instance.status !== 'running') return notRunning(ctx, instance);
   ctx.state.applyRestart({ instance, action: 'RestartInstance', fastMode, requestId: ctx.requestId });
   return { httpStatus: 200, body: envelope(ctx.requestId, { success: true, data: true }) };
 }
@@ -147,7 +157,7 @@ function restartNodeGroup(ctx: ServiceContext): ServiceAnswer | GatewayError {
   const nodeGroupId = ctx.query['NodeGroupId'];
   if (!nodeGroupId) return fail(ctx, 'Invalid params: [NodeGroupId is required].');
   if (!instance.nodeGroups.some((g) => g.nodeGroupId === nodeGroupId)) return fail(ctx, 'Invalid params: [node group not exists].');
-  if (instance.status !== 'running') return fail(ctx, MSG_NOT_RUNNING);
+  if (instance.status !== 'running') return notRunning(ctx, instance);
   ctx.state.applyRestart({ instance, action: 'RestartNodeGroup', nodeGroupId, fastMode, requestId: ctx.requestId });
   return { httpStatus: 200, body: envelope(ctx.requestId, { success: true, data: true }) };
 }
@@ -271,7 +281,9 @@ function operationView(op: EmulatorOperation): Record<string, unknown> {
       ? 100
       : op.operationStatus === 'TERMINATED'
         ? 0
-        : Math.min(99, Math.floor(((Date.now() - op.gmtCreate) / Math.max(1, op.plannedDurationMs)) * 100));
+        : op.plannedDurationMs > 0
+          ? Math.min(99, Math.floor(((Date.now() - op.gmtCreate) / op.plannedDurationMs) * 100))
+          : 0;
   return {
     OperationId: op.operationId,
     OperationType: op.operationType,
@@ -279,7 +291,7 @@ function operationView(op: EmulatorOperation): Record<string, unknown> {
     Progress: progress,
     GmtCreate: op.gmtCreate,
     ...(op.gmtEnd !== undefined ? { GmtEnd: op.gmtEnd } : {}),
-    OperationDetail: JSON.stringify({ FastMode: op.fastMode, ...(op.nodeGroupId ? { NodeGroupId: op.nodeGroupId } : {}) }),
+    OperationDetail: isRestartOperation(op) ? JSON.stringify({ FastMode: op.fastMode, ...(op.nodeGroupId ? { NodeGroupId: op.nodeGroupId } : {}) }) : '{}',
     BeforeValue: '',
     AfterValue: '',
     InstanceId: op.instanceId,
@@ -301,8 +313,7 @@ function listOperationHistory(ctx: ServiceContext): ServiceAnswer | GatewayError
   if (!instance || instance.regionId !== ctx.region) return fail(ctx, MSG_NOT_EXISTS, []);
   const q = ctx.query;
   // Newest first (console order; the real default ordering is undocumented).
-  const ops = ctx.state
-    .operationsFor(instanceId)
+  const ops = [...ctx.state.operationsFor(instanceId)]
     .filter(
       (o) =>
         (!q['OperationId'] || o.operationId === q['OperationId']) &&

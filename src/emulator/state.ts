@@ -8,6 +8,7 @@ import type { DurationDistribution, FaultConfig, FleetSeed, InstancePatch } from
 import type { WorldContext } from './state/context';
 import { Fleet } from './state/fleet';
 import { NonceStore } from './state/nonces';
+import { OperationLog, isRestartOperation } from './state/operations';
 import { Recorder } from './state/record';
 import { RestartLifecycle, type RestartRequest } from './state/restarts';
 import { InstanceTimers } from './state/timers';
@@ -16,6 +17,10 @@ import type { CallRecord, EmulatorInstance, EmulatorOperation, EmulatorRecord, R
 export { DEFAULT_FAIL_STATUS, DEFAULT_FAST_MODE_FACTOR, DEFAULT_RESTART_DURATION } from './state/restarts';
 export { NONCE_WINDOW_MS } from './state/nonces';
 export { nodeGroupStatusFor } from './state/fleet';
+export { BUSY_OPERATION_TYPES } from './state/operations';
+
+/** Why a foreign restart cannot start (the console would refuse it too). */
+export type ForeignRestartRefusal = { refused: 'unknown-instance' } | { refused: 'not-running'; status: string };
 
 export interface StateConfig {
   regions: string[];
@@ -36,6 +41,7 @@ export class EmulatorState implements WorldContext {
 
   private readonly nonces = new NonceStore();
   private readonly fleet: Fleet;
+  private readonly operations: OperationLog;
   private readonly lifecycle: RestartLifecycle;
 
   constructor(config: StateConfig) {
@@ -44,7 +50,20 @@ export class EmulatorState implements WorldContext {
     this.prngSeed = config.seed;
     this.random = randomStreams(config.seed);
     this.fleet = new Fleet(this);
-    this.lifecycle = new RestartLifecycle(this, this.fleet, { restartDuration: config.restartDuration, fastModeFactor: config.fastModeFactor });
+    this.operations = new OperationLog((taken) => this.fleet.uniqueId('op-', taken));
+    this.lifecycle = new RestartLifecycle(this, this.fleet, this.operations, { restartDuration: config.restartDuration, fastModeFactor: config.fastModeFactor });
+    this.fleet.onTransition((instance, transition) => {
+      // A BUSY status set from outside shows the operation behind it; settling completes it.
+      if (transition.cause === 'control') this.operations.startBusy(instance);
+      if (transition.cause === 'settle') this.operations.finishOpen(instance.instanceId, 'COMPLETED', (op) => !isRestartOperation(op));
+    });
+  }
+
+  /** Replaces the faults (already validated) and records the change. */
+  setFaults(faults: FaultConfig): FaultConfig {
+    this.faults = faults;
+    this.recorder.addFaultChange(faults);
+    return faults;
   }
 
   get restartDuration(): DurationDistribution {
@@ -109,8 +128,12 @@ export class EmulatorState implements WorldContext {
     if (spec.restartDuration) this.restartDuration = spec.restartDuration;
     if (spec.fastModeFactor !== undefined) this.fastModeFactor = spec.fastModeFactor;
     this.random = randomStreams(this.prngSeed);
-    this.lifecycle.clearOperations();
-    for (const instance of this.fleet.replace(seeds)) this.fleet.scheduleSettle(instance);
+    this.operations.clear();
+    this.lifecycle.clear();
+    for (const instance of this.fleet.replace(seeds)) {
+      this.operations.startBusy(instance);
+      this.settleLater(instance);
+    }
     return [];
   }
 
@@ -126,17 +149,23 @@ export class EmulatorState implements WorldContext {
     if (patch.status !== undefined) {
       // A forced status ends whatever the instance was doing (pending restart timers included).
       this.timers.cancel(instanceId);
-      this.lifecycle.finishOpenOperations(instanceId, 'TERMINATED');
+      this.operations.finishOpen(instanceId, 'TERMINATED');
       this.lifecycle.failOpenRestarts(instanceId);
-      this.fleet.transition(instance, patch.status, 'control');
+      // Forcing the status it already has still restarts its BUSY operation (the old one was just ended).
+      if (!this.fleet.transition(instance, patch.status, 'control')) this.operations.startBusy(instance);
     }
     if (patch.settleAfterMs !== undefined || patch.busyUntilMs !== undefined) {
       if (patch.settleAfterMs !== undefined) instance.settleAfterMs = patch.settleAfterMs;
       if (patch.busyUntilMs !== undefined) instance.busyUntilMs = patch.busyUntilMs;
       if (patch.status === undefined && instance.status === 'running') this.fleet.transition(instance, 'updating', 'control');
-      this.fleet.scheduleSettle(instance);
+      this.settleLater(instance);
     }
     return instance;
+  }
+
+  private settleLater(instance: EmulatorInstance): void {
+    const delay = this.fleet.scheduleSettle(instance);
+    if (delay !== undefined) this.operations.planBusy(instance.instanceId, delay);
   }
 
   // ---------------------------------------------------------------- restarts
@@ -146,8 +175,21 @@ export class EmulatorState implements WorldContext {
     return this.lifecycle.apply(args);
   }
 
+  /** A restart made by someone else (console, another tool); see RestartLifecycle.foreign. */
+  foreignRestart(instanceId: string, opts: { durationMs?: number; fastMode?: boolean }): RestartRecord | ForeignRestartRefusal {
+    const instance = this.fleet.instance(instanceId);
+    if (!instance) return { refused: 'unknown-instance' };
+    if (instance.status !== 'running' || this.lifecycle.isFlipping(instanceId)) return { refused: 'not-running', status: instance.status === 'running' ? 'restart accepted, about to restart' : instance.status };
+    return this.lifecycle.foreign(instance, opts);
+  }
+
+  /** An instance's operations, oldest first. */
   operationsFor(instanceId: string): EmulatorOperation[] {
-    return this.lifecycle.operationsFor(instanceId);
+    return this.operations.forInstance(instanceId);
+  }
+
+  operation(instanceId: string, operationId: string): EmulatorOperation | undefined {
+    return this.operations.find(instanceId, operationId);
   }
 
   clearTimers(): void {
@@ -158,7 +200,8 @@ export class EmulatorState implements WorldContext {
   reset(seed: number): void {
     this.timers.clear();
     this.fleet.clear();
-    this.lifecycle.clearOperations();
+    this.operations.clear();
+    this.lifecycle.clear();
     this.nonces.clear();
     this.recorder.clear();
     this.faults = {};

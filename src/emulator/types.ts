@@ -83,11 +83,38 @@ export interface EmulatorNodeGroup {
   residentNodeNumber: number;
 }
 
+/**
+ * Operation types the emulator creates. `restart_cluster` / `restart_node_group` are documented
+ * (§3.5); the ones for busy statuses (scale_out, modify_config, upgrade, …) are inferred names.
+ */
+export type OperationType = 'restart_cluster' | 'restart_node_group' | BusyOperationType;
+
+export type BusyOperationType =
+  | 'create_instance'
+  | 'upgrade'
+  | 'modify_config'
+  | 'modify_timezone'
+  | 'scale_out'
+  | 'scale_in'
+  | 'scale_up'
+  | 'scale_down'
+  | 'enable_public_network'
+  | 'disable_public_network'
+  | 'convert_trial_to_official'
+  | 'migrate_to_serverless'
+  | 'switch_az'
+  | 'create_agent'
+  | 'scale_up_agent'
+  | 'enable_instance';
+
+/** Who made a restart: starwave (or anyone) through RestartInstance/RestartNodeGroup, or someone else (console, another tool). */
+export type RestartOrigin = 'api' | 'foreign';
+
 export interface EmulatorOperation {
   operationId: string;
   instanceId: string;
   regionId: string;
-  operationType: 'restart_cluster' | 'restart_node_group';
+  operationType: OperationType;
   /** `RUNNING` is inferred (the spec documents only COMPLETED / TERMINATED / HUMAN_PROCESSING). */
   operationStatus: 'RUNNING' | 'COMPLETED' | 'TERMINATED';
   gmtCreate: number;
@@ -95,6 +122,8 @@ export interface EmulatorOperation {
   plannedDurationMs: number;
   fastMode: boolean;
   nodeGroupId?: string;
+  /** Restart operations: who made it. */
+  origin?: RestartOrigin;
 }
 
 interface Stamped {
@@ -118,7 +147,7 @@ export interface CallRecord extends Stamped {
   httpStatus: number;
   /** Gateway `Code` or service `ErrCode` of a failure (absent on success). */
   code?: string;
-  /** The fault that decided this answer: `throttling.user`, `throttling.api`, `server-error`, `drop-before`, `drop-after`, `malformed`, `service-failure`. */
+  /** The fault that decided this answer: `throttling.user`, `throttling.api`, `ram-deny`, `server-error`, `drop-before`, `drop-after`, `malformed`, `service-failure`. */
   fault?: string;
   /** Latency added by the latency fault (ms). */
   addedLatencyMs?: number;
@@ -130,7 +159,14 @@ export type RestartOutcome = 'pending' | 'running' | 'failed' | 'stuck';
 export interface RestartRecord extends Stamped {
   region: string;
   instanceId: string;
+  /** A foreign restart is recorded as `RestartInstance` (what the console calls) with origin `foreign`. */
   action: 'RestartInstance' | 'RestartNodeGroup';
+  /**
+   * `api` (RestartInstance/RestartNodeGroup received by the emulator) or `foreign` (started through
+   * the control API, as the console or another tool would). Always set by the emulator; a record
+   * made by hand without it counts as `api`.
+   */
+  origin?: RestartOrigin;
   nodeGroupId?: string;
   fastMode: boolean;
   requestId: string;
@@ -141,9 +177,12 @@ export interface RestartRecord extends Stamped {
   /** When the outcome was decided (running/failed): epoch ms and tMs. */
   endedAtMs?: number;
   endedTMs?: number;
+  /** seq of the transition that decided the outcome (compare with other entries' seq). */
+  endedSeq?: number;
 }
 
-export type TransitionCause = 'restart' | 'restart-complete' | 'restart-failed' | 'settle' | 'control';
+/** `foreign-restart*`: the transitions of a restart made by someone else (see RestartRecord.origin). */
+export type TransitionCause = 'restart' | 'restart-complete' | 'restart-failed' | 'settle' | 'control' | 'foreign-restart' | 'foreign-restart-complete';
 
 export interface TransitionRecord extends Stamped {
   region: string;
@@ -158,14 +197,23 @@ export interface RecordStats {
   callsByRegion: Record<string, number>;
   /** `${region}/${action}` → count. */
   callsByRegionAction: Record<string, number>;
-  /** Restarts that took effect, per instance id. */
+  /** Restarts of origin `api` that took effect, per instance id. */
   restartsByInstance: Record<string, number>;
+  /** Restarts of origin `foreign`, per instance id (always set by the emulator). */
+  foreignRestartsByInstance?: Record<string, number>;
+}
+
+/** Every change of the fault switches (setFaults / patchFaults / PUT / PATCH), with the faults in force after it. */
+export interface FaultChangeRecord extends Stamped {
+  faults: FaultConfig;
 }
 
 export interface EmulatorRecord {
   calls: CallRecord[];
   restarts: RestartRecord[];
   transitions: TransitionRecord[];
+  /** Always set by the emulator (optional only so hand-made records stay valid). */
+  faultChanges?: FaultChangeRecord[];
   stats: RecordStats;
   /** The next seq to be assigned (pass as `since` to fetch only newer entries). */
   nextSeq: number;

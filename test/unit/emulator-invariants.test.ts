@@ -4,6 +4,8 @@ import {
   maxConcurrentRestarting,
   multipleRestarts,
   restartCountsByInstance,
+  restartsAfterForeignSettled,
+  restartsDuringForeign,
   wavesRespected,
 } from '../../src/emulator/invariants';
 import type { RestartRecord, TransitionCause, TransitionRecord } from '../../src/emulator/types';
@@ -124,5 +126,48 @@ describe('wavesRespected', () => {
     const record = { restarts: [restart(1, 'c')], transitions: [down(2, 'c'), up(3, 'c')] };
     expect(wavesRespected(record, [['a'], ['c']])).toEqual([]);
     expect(wavesRespected(record, [['a'], ['c']], { requireAll: true })[0]?.reason).toBe('never-restarted');
+  });
+});
+
+describe('origin: restarts made by someone else', () => {
+  const foreign = (seq: number, id: string, endedSeq?: number): RestartRecord => ({ ...restart(seq, id), origin: 'foreign', ...(endedSeq !== undefined ? { endedSeq } : {}) });
+  const ours = (seq: number, id: string): RestartRecord => ({ ...restart(seq, id), origin: 'api' });
+
+  it('counts, doubles, concurrency and waves judge origin api only unless includeForeign', () => {
+    const record = {
+      restarts: [foreign(1, 'a', 3), ours(4, 'a'), foreign(5, 'b')],
+      transitions: [
+        transition(2, 'a', 'running', 'restarting', 'foreign-restart'),
+        transition(3, 'a', 'restarting', 'running', 'foreign-restart-complete'),
+        down(6, 'a'),
+        transition(7, 'b', 'running', 'restarting', 'foreign-restart'),
+      ],
+    };
+    expect(restartCountsByInstance(record)).toEqual({ a: 1 });
+    expect(restartCountsByInstance(record, { includeForeign: true })).toEqual({ a: 2, b: 1 });
+    expect(multipleRestarts(record)).toEqual([]);
+    expect(multipleRestarts(record, 1, { includeForeign: true })).toEqual([{ instanceId: 'a', count: 2 }]);
+    expect(maxConcurrentRestarting(record)).toBe(1);
+    expect(maxConcurrentRestarting(record, { includeForeign: true })).toBe(2);
+    expect(wavesRespected(record, [['b'], ['a']])).toEqual([]);
+    expect(wavesRespected(record, [['b'], ['a']], { includeForeign: true })).toHaveLength(2);
+  });
+
+  it('a record without origin counts as api', () => {
+    expect(restartCountsByInstance({ restarts: [restart(1, 'a')] })).toEqual({ a: 1 });
+  });
+
+  it('restartsAfterForeignSettled: ours after the last foreign one settled; undefined while it runs', () => {
+    expect(restartsAfterForeignSettled({ restarts: [foreign(1, 'a', 3), ours(2, 'a'), ours(4, 'a')] }, 'a')?.map((r) => r.seq)).toEqual([4]);
+    expect(restartsAfterForeignSettled({ restarts: [foreign(1, 'a')] }, 'a')).toBeUndefined();
+    expect(restartsAfterForeignSettled({ restarts: [ours(1, 'a')] }, 'a')).toBeUndefined();
+  });
+
+  it('restartsDuringForeign: ours inside a foreign window (open or closed), not before or after', () => {
+    const record = { restarts: [ours(0, 'a'), foreign(1, 'a', 3), ours(2, 'a'), ours(4, 'a'), foreign(5, 'b'), ours(6, 'b')] };
+    expect(restartsDuringForeign(record).map((x) => [x.restart.seq, x.foreign.seq])).toEqual([
+      [2, 1],
+      [6, 5],
+    ]);
   });
 });

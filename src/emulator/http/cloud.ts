@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultInjector } from '../faults';
-import { ROUTES, accessDeniedDetail, gatewayError, gatewayErrorBody, isGatewayError, route, verify, type GatewayError } from '../gateway';
+import { RAM_ACTIONS, ROUTES, accessDeniedDetail, gatewayError, gatewayErrorBody, isGatewayError, ramResource, route, verify, type GatewayError } from '../gateway';
 import { HANDLERS, envelope, type ServiceAnswer } from '../service';
 import type { EmulatorState } from '../state';
 import type { CallRecord, EmulatorKey } from '../types';
@@ -88,10 +88,14 @@ export function createCloudHandler({ state, faults, keys }: CloudDeps): CloudHan
       return sendGateway(throttled);
     }
 
-    if (key.deniedActions?.includes(action)) {
+    // RAM: the key's own deny list, or the run-time "RAM revoked" fault that denies every key.
+    const revoked = faults.ramDenied(action, region);
+    if (key.deniedActions?.includes(action) || revoked) {
       const detail = accessDeniedDetail(key, action);
-      const message = `You are not authorized to do this action. Resource: acs:sr:${region}:1234567890123456:instance/${query['InstanceId'] ?? '*'} Action: sr:${action}`;
-      if (key.denyStyle === 'service') {
+      const message = `You are not authorized to do this action. Resource: ${ramResource(action, region, query['InstanceId'] ?? query['ClusterId'])} Action: ${RAM_ACTIONS[action].ramAction}`;
+      if (revoked && !key.deniedActions?.includes(action)) call.fault = 'ram-deny';
+      const style = key.deniedActions?.includes(action) ? key.denyStyle : revoked?.style;
+      if (style === 'service') {
         call.code = 'NoPermission';
         return send(403, envelope(requestId, { success: false, code: 'NoPermission', message, httpStatus: 403, data: false, accessDeniedDetail: JSON.stringify(detail) }));
       }

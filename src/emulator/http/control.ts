@@ -4,8 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EmulatorInputError } from '../input';
-import type { FaultConfig, FleetSeed, InstancePatch } from '../schemas';
-import type { EmulatorInstance, EmulatorRecord } from '../types';
+import type { FaultConfig, FleetSeed, ForeignRestartOptions, InstancePatch } from '../schemas';
+import type { EmulatorInstance, EmulatorRecord, RestartRecord } from '../types';
 import { safeDecodeURIComponent, sendJson, type RequestTarget } from './wire';
 
 /** What the control API can do; implemented by the composition in ../index.ts. */
@@ -20,6 +20,7 @@ export interface ControlApi {
   patchFaults(patch: Record<string, unknown>): FaultConfig;
   record(since: number): EmulatorRecord;
   reset(): void;
+  foreignRestart(instanceId: string, options: ForeignRestartOptions): RestartRecord;
 }
 
 export type ControlHandler = (req: IncomingMessage, res: ServerResponse, target: RequestTarget, body: Buffer) => void;
@@ -41,16 +42,20 @@ export function createControlHandler(api: ControlApi): ControlHandler {
       if (path === '/_emulator/health' && method === 'GET') return reply(200, api.health());
       if (path === '/_emulator/fleet' && method === 'POST') return reply(200, { instances: api.seed(json as FleetSeed) });
       if (path === '/_emulator/instances' && method === 'GET') return reply(200, { instances: api.instances() });
-      const m = /^\/_emulator\/instances\/([^/]+)$/.exec(path);
+      const m = /^\/_emulator\/instances\/([^/]+)(?:\/([a-z-]+))?$/.exec(path);
       const id = m ? safeDecodeURIComponent(m[1]!) : undefined;
+      const sub = m?.[2];
       if (m && id === undefined) {
         return reply(400, { error: 'the instance id in the path is not valid percent-encoding', problems: [{ path: 'instanceId', message: 'malformed percent-encoding' }] });
       }
-      if (m && id !== undefined && method === 'PATCH') {
+      if (m && id !== undefined && sub === 'foreign-restart' && method === 'POST') {
+        return reply(200, { restart: api.foreignRestart(id, (json ?? {}) as ForeignRestartOptions) });
+      }
+      if (m && id !== undefined && sub === undefined && method === 'PATCH') {
         if (!api.instance(id)) return reply(404, { error: `unknown instance ${id}`, problems: [{ path: 'instanceId', message: `unknown instance ${id}` }] });
         return reply(200, { instance: api.patchInstance(id, (json ?? {}) as InstancePatch) });
       }
-      if (m && id !== undefined && method === 'GET') {
+      if (m && id !== undefined && sub === undefined && method === 'GET') {
         const instance = api.instance(id);
         return instance ? reply(200, { instance }) : reply(404, { error: 'unknown instance', problems: [] });
       }
@@ -75,7 +80,7 @@ export function createControlHandler(api: ControlApi): ControlHandler {
       }
       return reply(404, { error: `no control route ${method} ${target.pathname}`, problems: [] });
     } catch (error) {
-      if (error instanceof EmulatorInputError) return reply(400, { error: error.message, problems: error.problems });
+      if (error instanceof EmulatorInputError) return reply(error.httpStatus, { error: error.message, problems: error.problems });
       throw error;
     }
   };

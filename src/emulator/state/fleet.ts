@@ -4,7 +4,7 @@
  */
 import { randomHex } from '../prng';
 import type { FleetSeed, InstanceSeed, WireInstanceStatus } from '../schemas';
-import type { EmulatorInstance, TransitionCause } from '../types';
+import type { EmulatorInstance, TransitionCause, TransitionRecord } from '../types';
 import type { WorldContext } from './context';
 
 /** Instance status → the UPPERCASE node-group status that mirrors it (spec §3.4 lists the node-group values). */
@@ -27,9 +27,13 @@ export function nodeGroupStatusFor(status: WireInstanceStatus): string {
   return NODE_GROUP_STATUS[status] ?? status.toUpperCase();
 }
 
+/** Told about every status transition after it is recorded (operations and the data plane follow the fleet). */
+export type TransitionListener = (instance: EmulatorInstance, transition: TransitionRecord) => void;
+
 export class Fleet {
   private instancesById = new Map<string, EmulatorInstance>();
   private createdSeq = 0;
+  private readonly listeners: TransitionListener[] = [];
 
   constructor(private readonly ctx: WorldContext) {}
 
@@ -135,25 +139,33 @@ export class Fleet {
     return instance;
   }
 
-  /** Moves an instance to a status (node groups follow) and records the transition; no-op when unchanged. */
-  transition(instance: EmulatorInstance, to: WireInstanceStatus, cause: TransitionCause): void {
-    if (instance.status === to) return;
+  onTransition(listener: TransitionListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Moves an instance to a status (node groups follow) and records the transition; undefined (no-op) when unchanged. */
+  transition(instance: EmulatorInstance, to: WireInstanceStatus, cause: TransitionCause): TransitionRecord | undefined {
+    if (instance.status === to) return undefined;
     const from = instance.status;
     instance.status = to;
     if (to === 'running') instance.runningSince = Date.now();
     for (const group of instance.nodeGroups) group.status = nodeGroupStatusFor(to);
-    this.ctx.recorder.addTransition({ region: instance.regionId, instanceId: instance.instanceId, from, to, cause });
+    const record = this.ctx.recorder.addTransition({ region: instance.regionId, instanceId: instance.instanceId, from, to, cause });
+    for (const listener of this.listeners) listener(instance, record);
+    return record;
   }
 
-  /** Starts the settle timer of a busy instance (settleAfterMs / busyUntilMs), consuming those fields. */
-  scheduleSettle(instance: EmulatorInstance): void {
+  /** Starts the settle timer of a busy instance (settleAfterMs / busyUntilMs), consuming those fields; returns the delay (ms). */
+  scheduleSettle(instance: EmulatorInstance): number | undefined {
     const delay = instance.busyUntilMs !== undefined ? instance.busyUntilMs - Date.now() : instance.settleAfterMs;
     delete instance.settleAfterMs;
     delete instance.busyUntilMs;
-    if (delay === undefined) return;
-    this.ctx.timers.add(instance.instanceId, Math.max(0, delay), () => {
+    if (delay === undefined) return undefined;
+    const ms = Math.max(0, delay);
+    this.ctx.timers.add(instance.instanceId, ms, () => {
       this.transition(instance, 'running', 'settle');
     });
+    return ms;
   }
 
   clear(): void {

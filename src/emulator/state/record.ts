@@ -3,7 +3,8 @@
  * tests assert on. Entries are stamped here; nothing else assigns `seq`.
  */
 import { performance } from 'node:perf_hooks';
-import type { CallRecord, EmulatorRecord, RecordStats, RestartRecord, TransitionRecord } from '../types';
+import type { FaultConfig } from '../schemas';
+import type { CallRecord, EmulatorRecord, FaultChangeRecord, RecordStats, RestartRecord, TransitionRecord } from '../types';
 
 export type Stamp = { seq: number; atMs: number; tMs: number };
 
@@ -13,6 +14,7 @@ export class Recorder {
   private calls: CallRecord[] = [];
   private restarts: RestartRecord[] = [];
   private transitions: TransitionRecord[] = [];
+  private faultChanges: FaultChangeRecord[] = [];
 
   /** ms since the emulator started (monotonic, performance.now based). */
   tMs(): number {
@@ -44,8 +46,14 @@ export class Recorder {
     return this.restarts;
   }
 
-  addTransition(transition: Omit<TransitionRecord, 'seq' | 'atMs' | 'tMs'>): void {
-    this.transitions.push({ ...this.stamp(), ...transition });
+  addTransition(transition: Omit<TransitionRecord, 'seq' | 'atMs' | 'tMs'>): TransitionRecord {
+    const entry: TransitionRecord = { ...this.stamp(), ...transition };
+    this.transitions.push(entry);
+    return entry;
+  }
+
+  addFaultChange(faults: FaultConfig): void {
+    this.faultChanges.push({ ...this.stamp(), faults: structuredClone(faults) });
   }
 
   record(since = 0): EmulatorRecord {
@@ -54,13 +62,14 @@ export class Recorder {
       calls: keep(this.calls),
       restarts: keep(this.restarts),
       transitions: keep(this.transitions),
+      faultChanges: keep(this.faultChanges),
       stats: this.stats(),
       nextSeq: this.seq,
     };
   }
 
   stats(): RecordStats {
-    const stats: RecordStats = { callsByAction: {}, callsByRegion: {}, callsByRegionAction: {}, restartsByInstance: {} };
+    const stats: RecordStats = { callsByAction: {}, callsByRegion: {}, callsByRegionAction: {}, restartsByInstance: {}, foreignRestartsByInstance: {} };
     const bump = (map: Record<string, number>, key: string): void => {
       map[key] = (map[key] ?? 0) + 1;
     };
@@ -69,7 +78,9 @@ export class Recorder {
       bump(stats.callsByRegion, call.region);
       bump(stats.callsByRegionAction, `${call.region}/${call.action}`);
     }
-    for (const restart of this.restarts) bump(stats.restartsByInstance, restart.instanceId);
+    for (const restart of this.restarts) {
+      bump(restart.origin === 'foreign' ? stats.foreignRestartsByInstance! : stats.restartsByInstance, restart.instanceId);
+    }
     return stats;
   }
 
@@ -78,5 +89,6 @@ export class Recorder {
     this.calls = [];
     this.restarts = [];
     this.transitions = [];
+    this.faultChanges = [];
   }
 }

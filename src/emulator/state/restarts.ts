@@ -1,13 +1,14 @@
 /**
- * The restart lifecycle and the operations it creates: an accepted restart is recorded, gets a
- * `restart_cluster` / `restart_node_group` operation, and is scheduled (optional flip delay →
- * `restarting` → `running` / failure status / forever).
+ * The restart lifecycle: an accepted restart (origin `api`) or one made by someone else (origin
+ * `foreign`) is recorded, gets a `restart_cluster` / `restart_node_group` operation, and is
+ * scheduled (optional flip delay → `restarting` → `running` / failure status / forever).
  */
 import { chance, drawDuration } from '../prng';
 import type { DurationDistribution, WireInstanceStatus } from '../schemas';
 import type { EmulatorInstance, EmulatorOperation, RestartRecord } from '../types';
 import type { WorldContext } from './context';
 import type { Fleet } from './fleet';
+import type { OperationLog } from './operations';
 
 export const DEFAULT_RESTART_DURATION: DurationDistribution = { kind: 'lognormal', medianMs: 2000, sigma: 0.3 };
 export const DEFAULT_FAST_MODE_FACTOR = 0.5;
@@ -26,24 +27,35 @@ export interface RestartRequest {
 export class RestartLifecycle {
   restartDuration: DurationDistribution;
   fastModeFactor: number;
-  private operations: EmulatorOperation[] = [];
+  /** Instances with an accepted restart that has not flipped to `restarting` yet (flipDelayMs). */
+  private readonly flipping = new Set<string>();
 
   constructor(
     private readonly ctx: WorldContext,
     private readonly fleet: Fleet,
+    private readonly operations: OperationLog,
     config: { restartDuration: DurationDistribution; fastModeFactor: number },
   ) {
     this.restartDuration = config.restartDuration;
     this.fastModeFactor = config.fastModeFactor;
   }
 
+  /** How long the next restart of this instance takes (ms). */
+  plannedDurationMs(instance: EmulatorInstance, fastMode: boolean): number {
+    const base = instance.restartDurationMs ?? drawDuration(this.ctx.random.durations, this.restartDuration);
+    return Math.max(0, Math.round(fastMode ? base * this.fastModeFactor : base));
+  }
+
+  /** An instance whose accepted restart is still in its flip delay (it reads running, but a restart is under way). */
+  isFlipping(instanceId: string): boolean {
+    return this.flipping.has(instanceId);
+  }
+
   apply(args: RestartRequest): RestartRecord {
     const { instance, fastMode } = args;
-    const base = instance.restartDurationMs ?? drawDuration(this.ctx.random.durations, this.restartDuration);
-    const plannedDurationMs = Math.max(0, Math.round(fastMode ? base * this.fastModeFactor : base));
+    const plannedDurationMs = this.plannedDurationMs(instance, fastMode);
     const plan = this.planOutcome(instance);
-    const operation: EmulatorOperation = {
-      operationId: this.fleet.uniqueId('op-', (id) => this.operations.some((o) => o.operationId === id)),
+    const operation = this.operations.create({
       instanceId: instance.instanceId,
       regionId: instance.regionId,
       operationType: args.action === 'RestartInstance' ? 'restart_cluster' : 'restart_node_group',
@@ -51,14 +63,15 @@ export class RestartLifecycle {
       gmtCreate: Date.now(),
       plannedDurationMs,
       fastMode,
+      origin: 'api',
       ...(args.nodeGroupId ? { nodeGroupId: args.nodeGroupId } : {}),
-    };
-    this.operations.push(operation);
+    });
     const restart: RestartRecord = {
       ...this.ctx.recorder.stamp(),
       region: instance.regionId,
       instanceId: instance.instanceId,
       action: args.action,
+      origin: 'api',
       ...(args.nodeGroupId ? { nodeGroupId: args.nodeGroupId } : {}),
       fastMode,
       requestId: args.requestId,
@@ -69,6 +82,7 @@ export class RestartLifecycle {
     this.ctx.recorder.addRestart(restart);
 
     const goDown = (): void => {
+      this.flipping.delete(instance.instanceId);
       // The instance may have been force-patched meanwhile; only a still-running instance flips.
       if (instance.status !== 'running') return;
       this.fleet.transition(instance, 'restarting', 'restart');
@@ -78,26 +92,72 @@ export class RestartLifecycle {
       if (plan.kind === 'stuck') return;
       this.ctx.timers.add(instance.instanceId, plannedDurationMs, () => {
         if (instance.status !== 'restarting') return;
-        const ended = { endedAtMs: Date.now(), endedTMs: this.ctx.recorder.tMs() };
-        if (plan.kind === 'fail') {
-          restart.outcome = 'failed';
-          Object.assign(restart, ended);
-          operation.operationStatus = 'TERMINATED';
-          operation.gmtEnd = Date.now();
-          this.fleet.transition(instance, plan.status, 'restart-failed');
-        } else {
-          restart.outcome = 'running';
-          Object.assign(restart, ended);
-          operation.operationStatus = 'COMPLETED';
-          operation.gmtEnd = Date.now();
-          this.fleet.transition(instance, 'running', 'restart-complete');
-        }
+        if (plan.kind === 'fail') this.end(instance, restart, operation, 'failed', plan.status);
+        else this.end(instance, restart, operation, 'running', 'running');
       });
     };
     const flipDelayMs = this.ctx.faults.flipDelayMs ?? 0;
-    if (flipDelayMs > 0) this.ctx.timers.add(instance.instanceId, flipDelayMs, goDown);
-    else goDown();
+    if (flipDelayMs > 0) {
+      this.flipping.add(instance.instanceId);
+      this.ctx.timers.add(instance.instanceId, flipDelayMs, goDown);
+    } else goDown();
     return restart;
+  }
+
+  /**
+   * A restart NOT made through RestartInstance (the console, another tool): the instance turns
+   * `restarting` at once, a `restart_cluster` operation appears, and it is `running` again after
+   * `durationMs`. It always completes (the failure faults apply to API restarts only).
+   */
+  foreign(instance: EmulatorInstance, opts: { durationMs?: number; fastMode?: boolean }): RestartRecord {
+    const fastMode = opts.fastMode ?? false;
+    const plannedDurationMs = opts.durationMs ?? this.plannedDurationMs(instance, fastMode);
+    const operation = this.operations.create({
+      instanceId: instance.instanceId,
+      regionId: instance.regionId,
+      operationType: 'restart_cluster',
+      operationStatus: 'RUNNING',
+      gmtCreate: Date.now(),
+      plannedDurationMs,
+      fastMode,
+      origin: 'foreign',
+    });
+    const restart: RestartRecord = {
+      ...this.ctx.recorder.stamp(),
+      region: instance.regionId,
+      instanceId: instance.instanceId,
+      action: 'RestartInstance',
+      origin: 'foreign',
+      fastMode,
+      requestId: `foreign-${operation.operationId}`,
+      operationId: operation.operationId,
+      plannedDurationMs,
+      outcome: 'pending',
+    };
+    this.ctx.recorder.addRestart(restart);
+    this.fleet.transition(instance, 'restarting', 'foreign-restart');
+    this.ctx.timers.add(instance.instanceId, plannedDurationMs, () => {
+      if (instance.status !== 'restarting') return;
+      this.end(instance, restart, operation, 'running', 'running', 'foreign-restart-complete');
+    });
+    return restart;
+  }
+
+  private end(
+    instance: EmulatorInstance,
+    restart: RestartRecord,
+    operation: EmulatorOperation,
+    outcome: 'running' | 'failed',
+    status: WireInstanceStatus,
+    cause: 'restart-complete' | 'restart-failed' | 'foreign-restart-complete' = outcome === 'running' ? 'restart-complete' : 'restart-failed',
+  ): void {
+    restart.outcome = outcome;
+    restart.endedAtMs = Date.now();
+    restart.endedTMs = this.ctx.recorder.tMs();
+    operation.operationStatus = outcome === 'running' ? 'COMPLETED' : 'TERMINATED';
+    operation.gmtEnd = Date.now();
+    const transition = this.fleet.transition(instance, status, cause);
+    if (transition) restart.endedSeq = transition.seq;
   }
 
   private planOutcome(instance: EmulatorInstance): RestartOutcomePlan {
@@ -114,28 +174,15 @@ export class RestartLifecycle {
     return { kind: 'complete' };
   }
 
-  /** Ends an instance's open operations (a forced status ends whatever the instance was doing). */
-  finishOpenOperations(instanceId: string, status: 'COMPLETED' | 'TERMINATED'): void {
-    for (const op of this.operations) {
-      if (op.instanceId === instanceId && op.operationStatus === 'RUNNING') {
-        op.operationStatus = status;
-        op.gmtEnd = Date.now();
-      }
-    }
-  }
-
   /** A forced status fails the instance's restarts that had not ended. */
   failOpenRestarts(instanceId: string): void {
+    this.flipping.delete(instanceId);
     for (const r of this.ctx.recorder.liveRestarts()) {
       if (r.instanceId === instanceId && (r.outcome === 'pending' || r.outcome === 'stuck')) r.outcome = 'failed';
     }
   }
 
-  operationsFor(instanceId: string): EmulatorOperation[] {
-    return this.operations.filter((o) => o.instanceId === instanceId);
-  }
-
-  clearOperations(): void {
-    this.operations = [];
+  clear(): void {
+    this.flipping.clear();
   }
 }
