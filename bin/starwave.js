@@ -1,23 +1,158 @@
 #!/usr/bin/env node
 'use strict';
+// starwave's command line (package.json "bin"). Plain JavaScript: it runs before anything is compiled.
+//
+// WHICH CODE RUNS
+//   dist/cli/main.js, compiled by `npm run build`, and the workflow bundle dist/workflow-bundle.js built with it.
+//   An installed package (npm install, the Docker image) has nothing else. In a development checkout (src/ is
+//   here and tsx resolves) src/cli/main.ts runs through tsx instead when dist/ is missing or older than a file in
+//   src/, so editing src/ after a build never runs stale code.
+//
+// `starwave worker` AND ITS HEAP
+//   A worker bounds its V8 heap: under load Node otherwise grows the heap far past what it needs (measured: peak
+//   RSS 454 MiB by default vs 266 MiB with a 96 MiB old space, 3,000 restarts). Node 20 fixes the heap size when
+//   the process starts: v8.setFlagsFromString('--max-old-space-size=160') at the very start leaves
+//   heap_size_limit at its default (measured on Node 20.20: 4144 MiB before and after, and 468 MiB allocated
+//   afterwards), so the limit needs a fresh process. The launcher runs the worker as its one child with an IPC
+//   channel and stays out of the way:
+//     - the child exits as soon as the channel closes, so `kill -9 <launcher>` leaves no orphan polling Temporal;
+//     - SIGINT and SIGTERM are passed on (SIGHUP as SIGTERM); the worker drains and exits within its shutdown deadline (30 s, see
+//       src/worker/main.ts); if it has not exited 5 s after that, the launcher kills it (SIGKILL) and exits;
+//     - the launcher exits with the child's code (128 + signal number when the child died of a signal).
+//
+// ENVIRONMENT read here, and nothing else:
+//   STARWAVE_WORKER_HEAP_MB            old-space limit of `starwave worker` in MiB (default 160; 0 keeps Node's);
+//                                      an explicit --max-old-space-size (node flag or NODE_OPTIONS) wins
+//   STARWAVE_WORKER_SHUTDOWN_SECONDS   shutdown deadline of `starwave worker` (default 30) for the launcher's
+//                                      backstop; the worker itself reads it through src/config/env.ts
+//   NODE_OPTIONS                       only to see an explicit --max-old-space-size
+//   STARWAVE_WORKFLOW_BUNDLE           only to leave an explicit setting alone: when the compiled CLI runs and the
+//                                      variable is unset, it is set to dist/workflow-bundle.js
+const { existsSync, readdirSync, statSync } = require('node:fs');
+const { join, resolve } = require('node:path');
 
-// A worker bounds its V8 heap: under load Node otherwise grows the heap far past what it needs
-// (measured: peak RSS 454 MiB by default vs 266 MiB with a 96 MiB old space, 3,000 restarts).
-// The limit must be set when the process starts, so `starwave worker` re-runs itself with it.
-// STARWAVE_WORKER_HEAP_MB=0 keeps Node's default; an explicit --max-old-space-size wins.
-const WORKER_HEAP_MB = process.env.STARWAVE_WORKER_HEAP_MB || '160';
-const explicit = [...process.execArgv, process.env.NODE_OPTIONS || ''].join(' ').includes('--max-old-space-size');
-if (process.argv[2] === 'worker' && WORKER_HEAP_MB !== '0' && !explicit) {
-  const { spawn } = require('node:child_process');
-  const child = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${WORKER_HEAP_MB}`, __filename, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
-  // The worker drains gracefully on SIGINT/SIGTERM; pass them on and exit as it exits.
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-  return;
+const ROOT = resolve(__dirname, '..');
+const DIST_MAIN = join(ROOT, 'dist', 'cli', 'main.js');
+const DIST_BUNDLE = join(ROOT, 'dist', 'workflow-bundle.js');
+const BUILD_INFO = join(ROOT, 'dist', 'build-info.json');
+const SRC = join(ROOT, 'src');
+const SRC_MAIN = join(SRC, 'cli', 'main.ts');
+
+const DEFAULT_WORKER_HEAP_MB = '160';
+const DEFAULT_SHUTDOWN_SECONDS = 30;
+const BACKSTOP_EXTRA_MS = 5_000;
+/** Global options that take a value: `starwave --address h:p worker` is still the worker command. */
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--address', '--namespace', '--profile']);
+
+function subcommand(args) {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
 }
 
-// Runs the TypeScript CLI directly: tsx is a runtime dependency, so there is no build step.
-require('tsx/cjs');
-require('../src/cli/main.ts');
+/** Whether any file under `dir` was modified after `limitMs` (stops at the first one; ~1 ms for src/). */
+function hasFileNewerThan(dir, limitMs) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (hasFileNewerThan(path, limitMs)) return true;
+    } else if (statSync(path).mtimeMs > limitMs) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function tsxResolvable() {
+  try {
+    require.resolve('tsx/cjs', { paths: [ROOT] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** 'dist' | 'tsx' | a sentence saying why neither can run. */
+function chooseEntry() {
+  const developmentCheckout = existsSync(SRC_MAIN) && tsxResolvable();
+  const built = existsSync(DIST_MAIN) && existsSync(BUILD_INFO);
+  if (!developmentCheckout) {
+    return built
+      ? 'dist'
+      : `starwave is not built: ${DIST_MAIN} is missing. In a checkout run 'npm ci && npm run build'; otherwise reinstall the package.`;
+  }
+  // A checkout: the build wins only while no source file is newer than it.
+  if (built && !hasFileNewerThan(SRC, statSync(BUILD_INFO).mtimeMs)) return 'dist';
+  return 'tsx';
+}
+
+function runCli(entry) {
+  if (entry === 'dist') {
+    if (!process.env.STARWAVE_WORKFLOW_BUNDLE && existsSync(DIST_BUNDLE)) process.env.STARWAVE_WORKFLOW_BUNDLE = DIST_BUNDLE;
+    require(DIST_MAIN);
+  } else {
+    require('tsx/cjs');
+    require(SRC_MAIN);
+  }
+}
+
+/** The launcher of `starwave worker`: one child with the heap limit, tied to this process (see the top). */
+function launchWorker(heapMb) {
+  const { spawn } = require('node:child_process');
+  const { constants } = require('node:os');
+  const child = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${heapMb}`, __filename, ...process.argv.slice(2)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+  });
+  const shutdownText = process.env.STARWAVE_WORKER_SHUTDOWN_SECONDS;
+  const shutdownSeconds = /^\d+$/.test(shutdownText || '') && Number(shutdownText) > 0 ? Number(shutdownText) : DEFAULT_SHUTDOWN_SECONDS;
+  let backstop;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      // SIGHUP (the terminal went away) is not one of the worker's drain signals: ask it to drain with SIGTERM.
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal === 'SIGHUP' ? 'SIGTERM' : signal);
+      backstop ??= setTimeout(() => {
+        process.stderr.write(
+          `starwave worker (pid ${child.pid}) did not exit within ${shutdownSeconds} s of ${signal} plus ${BACKSTOP_EXTRA_MS / 1000} s; killing it.\n`,
+        );
+        child.kill('SIGKILL');
+      }, shutdownSeconds * 1000 + BACKSTOP_EXTRA_MS);
+    });
+  }
+  child.on('error', (err) => {
+    process.stderr.write(`Could not start the starwave worker process: ${err.message}\n`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] || 0)));
+}
+
+function main() {
+  const entry = chooseEntry();
+  if (entry !== 'dist' && entry !== 'tsx') {
+    process.stderr.write(`${entry}\n`);
+    process.exit(1);
+  }
+
+  if (subcommand(process.argv.slice(2)) === 'worker') {
+    if (process.channel) {
+      // Started by a launcher (or any parent holding an IPC channel to us): when the channel closes the parent is
+      // gone, killed or not, and a worker nobody supervises must not keep polling. The channel itself must not keep
+      // the process alive after the worker has stopped.
+      process.channel.unref();
+      process.on('disconnect', () => {
+        process.stderr.write('starwave worker: its launcher process is gone; exiting now (Temporal retries unfinished tasks on another worker).\n');
+        process.exit(1);
+      });
+    } else {
+      const heapMb = process.env.STARWAVE_WORKER_HEAP_MB || DEFAULT_WORKER_HEAP_MB;
+      const explicit = [...process.execArgv, process.env.NODE_OPTIONS || ''].join(' ').includes('--max-old-space-size');
+      // A malformed value is reported, with every other setting, by the CLI's environment check.
+      if (/^\d+$/.test(heapMb) && heapMb !== '0' && !explicit) return launchWorker(heapMb);
+    }
+  }
+  runCli(entry);
+}
+
+main();
