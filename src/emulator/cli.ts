@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
+import { ConfigError, loadEnv } from '../config/env';
 import { startEmulator, type Emulator } from './index';
 import { durationDistributionSchema, faultConfigSchema, formatProblems, validate, type DurationDistribution, type FaultConfig } from './schemas';
 import { DEFAULT_KEY, type EmulatorKey, type EmulatorOptions } from './types';
@@ -19,6 +20,14 @@ export interface EmulatorFlags {
   maxPageSize?: string;
   /** Listen address (default 127.0.0.1; 0.0.0.0 inside a container). */
   host?: string;
+  /** Data-plane FE HTTP port on every instance address (default random). */
+  fePort?: string;
+  /** Data-plane BE/CN HTTP port on every instance address (default random). */
+  bePort?: string;
+  /** ms after an engine came up until FE /api/bootstrap is ready. */
+  feReadyDelay?: string;
+  /** ms after an engine came up until its backends are online. */
+  backendsOnlineDelay?: string;
 }
 
 /** A bad flag: the message is one sentence naming the flag. */
@@ -103,8 +112,12 @@ export function parseKeysEnv(raw: string | undefined): EmulatorKey[] | undefined
   return result.value;
 }
 
-/** Pure: flags (+ env) → start options. Throws EmulatorFlagError naming the bad flag. */
-export function parseEmulatorFlags(flags: EmulatorFlags, env: NodeJS.ProcessEnv = process.env): EmulatorOptions {
+/**
+ * Pure given `env`: flags (+ the environment's STARWAVE_EMULATOR_KEYS, read through loadEnv) →
+ * start options. Throws EmulatorFlagError naming the bad flag, ConfigError for a bad environment.
+ * `env` (tests) is read instead of the process environment.
+ */
+export function parseEmulatorFlags(flags: EmulatorFlags, env?: Readonly<Record<string, string | undefined>>): EmulatorOptions {
   const regions = (flags.regions ?? 'cn-hangzhou')
     .split(',')
     .map((r) => r.trim())
@@ -116,13 +129,23 @@ export function parseEmulatorFlags(flags: EmulatorFlags, env: NodeJS.ProcessEnv 
   const perRegion = integer('--instances', flags.instances ?? '20', 0, 100_000);
   const basePort = integer('--port', flags.port ?? '18080', 0, 65_535 - regions.length);
   const seed = flags.seed === undefined ? 1 : integer('--seed', flags.seed, 0, 2 ** 31 - 1);
-  const keys = parseKeysEnv(env['STARWAVE_EMULATOR_KEYS']);
+  const keys = parseKeysEnv((env === undefined ? loadEnv() : loadEnv(env)).emulatorKeysJson);
   if (flags.host !== undefined && !/^[\w.:-]+$/.test(flags.host)) {
     throw new EmulatorFlagError(`--host must be an address such as 127.0.0.1 or 0.0.0.0, got "${flags.host}".`);
+  }
+  const dataPlane = {
+    ...(flags.fePort !== undefined ? { fePort: integer('--fe-port', flags.fePort, 0, 65_535) } : {}),
+    ...(flags.bePort !== undefined ? { bePort: integer('--be-port', flags.bePort, 0, 65_535) } : {}),
+    ...(flags.feReadyDelay !== undefined ? { feReadyDelayMs: integer('--fe-ready-delay', flags.feReadyDelay, 0, 3_600_000) } : {}),
+    ...(flags.backendsOnlineDelay !== undefined ? { backendsOnlineDelayMs: integer('--backends-online-delay', flags.backendsOnlineDelay, 0, 3_600_000) } : {}),
+  };
+  if (dataPlane.fePort !== undefined && dataPlane.fePort !== 0 && dataPlane.fePort === dataPlane.bePort) {
+    throw new EmulatorFlagError(`--fe-port and --be-port must differ, both are ${dataPlane.fePort}.`);
   }
   return {
     regions,
     basePort,
+    dataPlane,
     ...(flags.host ? { host: flags.host } : {}),
     seed,
     fleet: { generate: { regions, perRegion } },
@@ -152,6 +175,14 @@ export function describeEmulator(emulator: Emulator, instanceCount: number): str
       ? `  export ALIBABA_CLOUD_ACCESS_KEY_SECRET=${key.accessKeySecret}   # the emulator's built-in FAKE test key, not a real credential`
       : '  # secret: the one you configured in STARWAVE_EMULATOR_KEYS (not printed)',
     '',
+    ...(emulator.dataPlane
+      ? [
+          'StarRocks data plane (each instance on its own 127.x.y.z address, loopback only; see DescribeNodeGroups Endpoint):',
+          `  FE HTTP port ${emulator.dataPlane.fePort}, BE/CN HTTP port ${emulator.dataPlane.bePort}`,
+          ...(emulator.instances()[0] ? [`  curl -s ${emulator.dataPlaneOf(emulator.instances()[0]!.instanceId).feUrl}/api/health`] : []),
+          '',
+        ]
+      : []),
     'Control API (unsigned JSON, on every port):',
     `  curl -s ${emulator.controlUrl}/_emulator/health`,
     `  curl -s -X PATCH ${emulator.controlUrl}/_emulator/faults -H 'content-type: application/json' -d '{"throttling":{"rate":0.2}}'`,
@@ -197,6 +228,10 @@ export function registerEmulatorCommand(program: Command): Command {
     .option('--faults <json|@file>', 'initial faults as JSON text or @path to a JSON file')
     .option('--max-page-size <n>', 'DescribeInstances page-size cap', '100')
     .option('--host <address>', 'listen address (0.0.0.0 to serve other containers; it has no authentication beyond the fake keys)', '127.0.0.1')
+    .option('--fe-port <n>', 'data plane: FE HTTP port on every instance address (0 = random)', '0')
+    .option('--be-port <n>', 'data plane: BE/CN HTTP port on every instance address (0 = random)', '0')
+    .option('--fe-ready-delay <ms>', 'data plane: FE /api/bootstrap not ready for this long after the engine came up')
+    .option('--backends-online-delay <ms>', 'data plane: backends offline for this long after the engine came up')
     .exitOverride((error: CommanderError) => {
       if (error.exitCode === 0) process.exit(0);
       // commander has already printed its one-line message (e.g. "error: unknown option '--x'").
@@ -206,7 +241,7 @@ export function registerEmulatorCommand(program: Command): Command {
       try {
         await runEmulator(flags);
       } catch (error) {
-        if (error instanceof EmulatorFlagError) exitForBadInput(error);
+        if (error instanceof EmulatorFlagError || error instanceof ConfigError) exitForBadInput(error);
         if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
           exitForBadInput(new Error(`--port ${flags.port ?? '18080'} is already in use; pick another base port or 0 for random ports.`));
         }

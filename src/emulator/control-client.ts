@@ -3,7 +3,7 @@
  * the benchmark and the demo when the emulator runs in another process.
  */
 import type { FaultConfig, FleetSeed, ForeignRestartOptions, InstancePatch, ValidationProblem } from './schemas';
-import type { EmulatorInstance, EmulatorRecord, RestartRecord } from './types';
+import type { DataPlaneView, EmulatorInstance, EmulatorRecord, RestartRecord } from './types';
 
 export class EmulatorControlError extends Error {
   readonly code = 'EMULATOR_CONTROL_ERROR';
@@ -23,6 +23,8 @@ export interface EmulatorHealth {
   endpoints: Record<string, string>;
   instances: number;
   nextSeq: number;
+  /** The data plane's ports (null when the emulator runs without it). */
+  dataPlane?: { fePort: number; bePort: number } | null;
 }
 
 export class EmulatorControlClient {
@@ -91,6 +93,11 @@ export class EmulatorControlClient {
   /** Starts a restart not made through RestartInstance (console / another tool); see Emulator.foreignRestart. */
   async foreignRestart(instanceId: string, options: ForeignRestartOptions = {}): Promise<RestartRecord> {
     return (await this.call<{ restart: RestartRecord }>('POST', `instances/${encodeURIComponent(instanceId)}/foreign-restart`, options)).restart;
+  }
+
+  /** The instance's data plane: address, FE/BE URLs, cluster token, feStartTime, readiness. */
+  async dataPlaneOf(instanceId: string): Promise<DataPlaneView> {
+    return (await this.call<{ dataPlane: DataPlaneView }>('GET', `instances/${encodeURIComponent(instanceId)}/data-plane`)).dataPlane;
   }
 
   record(since?: number): Promise<EmulatorRecord> {

@@ -7,9 +7,12 @@
  * This file is the composition: the world (./state.ts), the fault injector (./faults.ts), the
  * cloud front door (./http/cloud.ts) and the control API (./http/control.ts).
  */
+import { DEFAULT_BACKENDS_ONLINE_DELAY_MS, DEFAULT_FE_READY_DELAY_MS } from './dataplane/engines';
+import { listenDataPlane } from './dataplane/server';
 import { FaultInjector, mergeFaults } from './faults';
 import { createCloudHandler } from './http/cloud';
 import { createControlHandler } from './http/control';
+import type { Server } from 'node:http';
 import { closeServers, listenRegions } from './http/listen';
 import { EmulatorInputError, mustValidate } from './input';
 import {
@@ -23,7 +26,7 @@ import {
   type InstancePatch,
 } from './schemas';
 import { DEFAULT_FAST_MODE_FACTOR, DEFAULT_RESTART_DURATION, EmulatorState } from './state';
-import { DEFAULT_KEY, type EmulatorInstance, type EmulatorKey, type EmulatorOptions, type EmulatorRecord, type RestartRecord } from './types';
+import { DEFAULT_KEY, type DataPlaneView, type EmulatorInstance, type EmulatorKey, type EmulatorOptions, type EmulatorRecord, type RestartRecord } from './types';
 
 export * from './types';
 export * from './schemas';
@@ -32,6 +35,7 @@ export { MSG_NOT_EXISTS, MSG_NOT_RUNNING } from './service';
 export { API_VERSION, ROUTES } from './gateway';
 export { EmulatorInputError } from './input';
 export { mergeFaults } from './faults';
+export { DEFAULT_BACKENDS_ONLINE_DELAY_MS, DEFAULT_FE_READY_DELAY_MS, dataPlaneAddress, isLoopbackIPv4 } from './dataplane/engines';
 
 export const DEFAULT_REGIONS = ['cn-hangzhou'];
 export const DEFAULT_MAX_PAGE_SIZE = 100;
@@ -44,6 +48,13 @@ export interface Emulator {
   /** The first region's base URL; the control API (`/_emulator/...`) is served on every port. */
   readonly controlUrl: string;
   readonly keys: readonly EmulatorKey[];
+  /**
+   * The data plane's ports (every instance's own loopback address serves FE HTTP on `fePort` and
+   * BE/CN HTTP on `bePort`); undefined when started with `dataPlane: false`.
+   */
+  readonly dataPlane: { fePort: number; bePort: number } | undefined;
+  /** The instance's data plane now: address, URLs, cluster token, feStartTime, readiness. Throws EmulatorInputError (404) for an unknown instance or when the data plane is off. */
+  dataPlaneOf(instanceId: string): DataPlaneView;
   /** JSON text for the STARWAVE_ENDPOINTS environment variable. */
   endpointsJson(): string;
   /** Copy of the record; `since` keeps entries with seq >= since. */
@@ -78,12 +89,17 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const keys: EmulatorKey[] = opts.keys && opts.keys.length > 0 ? opts.keys.map((k) => ({ ...k })) : [{ ...DEFAULT_KEY }];
   const restartDuration = opts.restartDuration ?? DEFAULT_RESTART_DURATION;
   const fastModeFactor = opts.fastModeFactor ?? DEFAULT_FAST_MODE_FACTOR;
+  const dataPlaneOptions = opts.dataPlane === false ? undefined : opts.dataPlane;
   const state = new EmulatorState({
     regions,
     seed: seedValue,
     restartDuration,
     fastModeFactor,
     maxPageSize: opts.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE,
+    dataPlaneTiming: {
+      feReadyDelayMs: dataPlaneOptions?.feReadyDelayMs ?? DEFAULT_FE_READY_DELAY_MS,
+      backendsOnlineDelayMs: dataPlaneOptions?.backendsOnlineDelayMs ?? DEFAULT_BACKENDS_ONLINE_DELAY_MS,
+    },
   });
   const injector = new FaultInjector(state);
 
@@ -116,6 +132,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
     return { ...result };
   };
+  const dataPlaneOf = (instanceId: string): DataPlaneView => {
+    const instance = state.instance(instanceId);
+    const view = instance && state.dataPlanePorts ? state.engines.view(instance, state.dataPlanePorts) : undefined;
+    if (!view) {
+      const why = state.dataPlanePorts ? `unknown instance ${instanceId}` : 'the data plane is off (dataPlane: false)';
+      throw new EmulatorInputError(why, [{ path: 'instanceId', message: why }], 404);
+    }
+    return view;
+  };
   const reset = (): void => {
     state.reset(seedValue);
     state.restartDuration = restartDuration;
@@ -129,7 +154,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const endpoints: Record<string, string> = {};
   const cloud = createCloudHandler({ state, faults: injector, keys });
   const control = createControlHandler({
-    health: () => ({ ok: true, regions, endpoints, instances: state.instances().length, nextSeq: state.recorder.nextSeq() }),
+    health: () => ({ ok: true, regions, endpoints, instances: state.instances().length, nextSeq: state.recorder.nextSeq(), dataPlane: state.dataPlanePorts ?? null }),
     seed,
     instances: () => state.instances(),
     instance: (id) => state.instance(id),
@@ -140,18 +165,35 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     record: (since) => state.record(since),
     reset,
     foreignRestart,
+    dataPlaneOf,
   });
   // Requests refused before any handler ran (unparsable HTTP, bad target, oversized body) are calls too.
   const listeners = await listenRegions(regions, host, opts.basePort, cloud, control, (r) =>
     state.recordCall({ region: r.region, action: REJECTED_ACTION, path: r.path, requestId: r.requestId, httpStatus: r.httpStatus, code: r.code }),
   );
   for (const l of listeners) endpoints[l.region] = `http://${host}:${l.port}`;
+  let dataPlaneServers: Server[] = [];
+  if (opts.dataPlane !== false) {
+    try {
+      const dp = await listenDataPlane(
+        { engines: state.engines, recorder: state.recorder, instance: (id) => state.instance(id), ...(dataPlaneOptions?.basicAuth ? { basicAuth: dataPlaneOptions.basicAuth } : {}) },
+        { ...(dataPlaneOptions?.fePort !== undefined ? { fePort: dataPlaneOptions.fePort } : {}), ...(dataPlaneOptions?.bePort !== undefined ? { bePort: dataPlaneOptions.bePort } : {}) },
+      );
+      dataPlaneServers = dp.servers;
+      state.dataPlanePorts = { fePort: dp.fePort, bePort: dp.bePort };
+    } catch (error) {
+      await closeServers(listeners.map((l) => l.server));
+      throw error;
+    }
+  }
 
   let closed = false;
   return {
     endpoints,
     controlUrl: endpoints[regions[0]!]!,
     keys,
+    dataPlane: state.dataPlanePorts ? { ...state.dataPlanePorts } : undefined,
+    dataPlaneOf,
     endpointsJson: () => JSON.stringify(endpoints),
     record: (since) => state.record(since),
     seed,
@@ -166,7 +208,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       if (closed) return;
       closed = true;
       state.clearTimers();
-      await closeServers(listeners.map((l) => l.server));
+      await closeServers([...listeners.map((l) => l.server), ...dataPlaneServers]);
     },
   };
 }

@@ -247,6 +247,18 @@ export const faultConfigSchema = z
      * (spec §5.2, §11), both HTTP 200 `Success:false`.
      */
     notRunningCode: z.enum(['InvalidParams', 'OperationDenied.InstanceStatus']).optional(),
+    /** Data-plane faults per instance (spec §11 probes). */
+    dataPlane: z
+      .object({
+        /** After running, these instances' backends stay offline: online_backend_num 0 < total, BE /api/health refused. */
+        backendsOfflineInstanceIds: stringList.optional(),
+        /** Their restarts do not really restart the engine: feStartTime unchanged, FE and BE keep answering throughout. */
+        restartNotRealInstanceIds: stringList.optional(),
+        /** Connections to their data-plane address (FE and BE) are reset. */
+        unreachableInstanceIds: stringList.optional(),
+      })
+      .strict()
+      .optional(),
     /** Restart outcomes by rate or by instance id. */
     restarts: z
       .object({

@@ -219,6 +219,19 @@ function describeInstances(ctx: ServiceContext): ServiceAnswer | GatewayError {
   };
 }
 
+/**
+ * Where a group's HTTP endpoint is. With the data plane on: the instance's own loopback address and
+ * the emulator's FE or BE/CN port. Off: the cloud's internal host name shape with the StarRocks
+ * default ports (8030 FE, 8040 BE/CN), which do not resolve.
+ */
+function nodeGroupEndpoint(ctx: ServiceContext, instance: EmulatorInstance, componentType: string): { Endpoint: string; HttpPort: number } {
+  const ports = ctx.state.dataPlanePorts;
+  const engine = ctx.state.engines.get(instance.instanceId);
+  const isFe = componentType === 'FE';
+  if (ports && engine) return { Endpoint: engine.address, HttpPort: isFe ? ports.fePort : ports.bePort };
+  return { Endpoint: `${isFe ? 'fe' : componentType.toLowerCase()}-${instance.instanceId}-internal.starrocks.aliyuncs.com`, HttpPort: isFe ? 8030 : 8040 };
+}
+
 function describeNodeGroups(ctx: ServiceContext): ServiceAnswer | GatewayError {
   const pageNumber = intParam(ctx, 'PageNumber', 1, 1, 10_000);
   if (isErr(pageNumber)) return pageNumber;
@@ -258,8 +271,7 @@ function describeNodeGroups(ctx: ServiceContext): ServiceAnswer | GatewayError {
     StoragePerformanceLevel: 'pl1',
     LocalStorageInstanceType: '',
     Architecture: instance.architecture,
-    Endpoint: `fe-${instance.instanceId}-internal.starrocks.aliyuncs.com`,
-    HttpPort: 8030,
+    ...nodeGroupEndpoint(ctx, instance, g.componentType),
     EnablePublicNetwork: false,
     PublicAddress: '',
     PayType: instance.payType,

@@ -3,6 +3,7 @@
  * lifecycle and operations (./state/restarts.ts), the anti-replay nonces and THE RECORD
  * (./state/record.ts). No HTTP here.
  */
+import { Engines, type EngineTiming } from './dataplane/engines';
 import { randomStreams, type RandomStreams } from './prng';
 import type { DurationDistribution, FaultConfig, FleetSeed, InstancePatch } from './schemas';
 import type { WorldContext } from './state/context';
@@ -28,6 +29,7 @@ export interface StateConfig {
   restartDuration: DurationDistribution;
   fastModeFactor: number;
   maxPageSize: number;
+  dataPlaneTiming: EngineTiming;
 }
 
 export class EmulatorState implements WorldContext {
@@ -38,6 +40,10 @@ export class EmulatorState implements WorldContext {
   prngSeed: number;
   random: RandomStreams;
   faults: FaultConfig = {};
+  /** The StarRocks engine behind every instance (data plane, spec §11). */
+  readonly engines: Engines;
+  /** Set once the data-plane listeners run (DescribeNodeGroups reports them); undefined when the data plane is off. */
+  dataPlanePorts: { fePort: number; bePort: number } | undefined;
 
   private readonly nonces = new NonceStore();
   private readonly fleet: Fleet;
@@ -52,6 +58,8 @@ export class EmulatorState implements WorldContext {
     this.fleet = new Fleet(this);
     this.operations = new OperationLog((taken) => this.fleet.uniqueId('op-', taken));
     this.lifecycle = new RestartLifecycle(this, this.fleet, this.operations, { restartDuration: config.restartDuration, fastModeFactor: config.fastModeFactor });
+    this.engines = new Engines(this, config.dataPlaneTiming);
+    this.fleet.onTransition((instance, transition) => this.engines.follow(instance, transition));
     this.fleet.onTransition((instance, transition) => {
       // A BUSY status set from outside shows the operation behind it; settling completes it.
       if (transition.cause === 'control') this.operations.startBusy(instance);
@@ -130,7 +138,9 @@ export class EmulatorState implements WorldContext {
     this.random = randomStreams(this.prngSeed);
     this.operations.clear();
     this.lifecycle.clear();
-    for (const instance of this.fleet.replace(seeds)) {
+    const built = this.fleet.replace(seeds);
+    this.engines.replace(built);
+    for (const instance of built) {
       this.operations.startBusy(instance);
       this.settleLater(instance);
     }
@@ -200,6 +210,7 @@ export class EmulatorState implements WorldContext {
   reset(seed: number): void {
     this.timers.clear();
     this.fleet.clear();
+    this.engines.clear();
     this.operations.clear();
     this.lifecycle.clear();
     this.nonces.clear();

@@ -48,6 +48,55 @@ export interface EmulatorOptions {
   keys?: EmulatorKey[];
   /** Initial faults (default none). */
   faults?: FaultConfig;
+  /**
+   * The StarRocks data plane (FE/BE HTTP, spec §11) served for every instance on its own loopback
+   * address. Default: on, random ports. `false` turns it off (DescribeNodeGroups then reports the
+   * cloud's internal host names, which do not resolve).
+   */
+  dataPlane?: DataPlaneOptions | false;
+}
+
+export interface DataPlaneOptions {
+  /** FE HTTP port on every instance address (the real default is 8030). Default 0 = a random free port. */
+  fePort?: number;
+  /** BE/CN webserver port on every instance address (the real default is 8040). Default 0 = a random free port. */
+  bePort?: number;
+  /**
+   * After an instance's engine came up (restart done, or back to a serving status), the FE
+   * answers `/api/bootstrap` "not ready" for this long (ms). Default 500.
+   */
+  feReadyDelayMs?: number;
+  /** ... and its backends are offline (online_backend_num 0, BE /api/health refused) for this long (ms). Default 2000. */
+  backendsOnlineDelayMs?: number;
+  /**
+   * HTTP Basic credentials the FE's `/api/health` requires (as with `enable_http_auth`); 401
+   * without them. `/api/bootstrap` is authenticated by the cluster token instead, BE health not at
+   * all (as in StarRocks). Default: none. These are the emulator's own fake secrets.
+   */
+  basicAuth?: { user: string; password: string };
+}
+
+/** What the data plane of one instance looks like now (control API `GET /_emulator/instances/:id/data-plane`). */
+export interface DataPlaneView {
+  instanceId: string;
+  /** The instance's own loopback address: DescribeNodeGroups' `Endpoint` of every group. */
+  address: string;
+  fePort: number;
+  bePort: number;
+  /** `http://<address>:<fePort>` */
+  feUrl: string;
+  beUrl: string;
+  /** The cluster token `/api/bootstrap?token=` accepts (deterministic from the seed; the emulator's own fake secret). */
+  clusterToken: string;
+  /** Epoch ms the FE process started; moves only when the engine really restarts. */
+  feStartTime: number;
+  /** The engine processes are up (a real restart or a non-serving status takes them down). */
+  engineUp: boolean;
+  /** `/api/bootstrap` says OK. */
+  feReady: boolean;
+  backends: { total: number; online: number };
+  /** Connections to this address are reset (fault dataPlane.unreachableInstanceIds). */
+  unreachable: boolean;
 }
 
 export interface EmulatorInstance extends InstanceBehaviour {
@@ -201,6 +250,34 @@ export interface RecordStats {
   restartsByInstance: Record<string, number>;
   /** Restarts of origin `foreign`, per instance id (always set by the emulator). */
   foreignRestartsByInstance?: Record<string, number>;
+  /** Data-plane requests (and refused connections) per instance id (always set by the emulator). */
+  probesByInstance?: Record<string, number>;
+}
+
+/** One request (or refused connection) to the data plane. Tokens and credentials are never recorded. */
+export interface ProbeRecord extends Stamped {
+  component: 'FE' | 'BE';
+  /** The local address the client connected to. */
+  address: string;
+  /** The instance behind the address, when there is one. */
+  instanceId?: string;
+  /** Empty for a connection reset before a request was read. */
+  method: string;
+  /** The path without the query (the token never enters the record). */
+  path: string;
+  /** 0 when the connection was reset instead of answered. */
+  httpStatus: number;
+  /**
+   * Why it was not a plain answer: `not-loopback` / `unknown-address` (no instance there),
+   * `unreachable` (fault), `engine-down` (not serving: the process is not listening),
+   * `restarting` (FE graceful exit → 500), `backends-offline`, `unauthorized`, `not-found`.
+   */
+  reason?: string;
+  /** `/api/bootstrap`: a token was sent, and whether it was the cluster token. */
+  tokenSent?: boolean;
+  tokenValid?: boolean;
+  /** The data-plane fault that decided the answer: `unreachable`, `backends-offline`, `restart-not-real`. */
+  fault?: string;
 }
 
 /** Every change of the fault switches (setFaults / patchFaults / PUT / PATCH), with the faults in force after it. */
@@ -214,6 +291,8 @@ export interface EmulatorRecord {
   transitions: TransitionRecord[];
   /** Always set by the emulator (optional only so hand-made records stay valid). */
   faultChanges?: FaultChangeRecord[];
+  /** Data-plane requests (FE/BE HTTP), in the same seq order. Always set by the emulator. */
+  probes?: ProbeRecord[];
   stats: RecordStats;
   /** The next seq to be assigned (pass as `since` to fetch only newer entries). */
   nextSeq: number;

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EmulatorInputError } from '../input';
 import type { FaultConfig, FleetSeed, ForeignRestartOptions, InstancePatch } from '../schemas';
-import type { EmulatorInstance, EmulatorRecord, RestartRecord } from '../types';
+import type { DataPlaneView, EmulatorInstance, EmulatorRecord, RestartRecord } from '../types';
 import { safeDecodeURIComponent, sendJson, type RequestTarget } from './wire';
 
 /** What the control API can do; implemented by the composition in ../index.ts. */
@@ -21,6 +21,7 @@ export interface ControlApi {
   record(since: number): EmulatorRecord;
   reset(): void;
   foreignRestart(instanceId: string, options: ForeignRestartOptions): RestartRecord;
+  dataPlaneOf(instanceId: string): DataPlaneView;
 }
 
 export type ControlHandler = (req: IncomingMessage, res: ServerResponse, target: RequestTarget, body: Buffer) => void;
@@ -51,6 +52,7 @@ export function createControlHandler(api: ControlApi): ControlHandler {
       if (m && id !== undefined && sub === 'foreign-restart' && method === 'POST') {
         return reply(200, { restart: api.foreignRestart(id, (json ?? {}) as ForeignRestartOptions) });
       }
+      if (m && id !== undefined && sub === 'data-plane' && method === 'GET') return reply(200, { dataPlane: api.dataPlaneOf(id) });
       if (m && id !== undefined && sub === undefined && method === 'PATCH') {
         if (!api.instance(id)) return reply(404, { error: `unknown instance ${id}`, problems: [{ path: 'instanceId', message: `unknown instance ${id}` }] });
         return reply(200, { instance: api.patchInstance(id, (json ?? {}) as InstancePatch) });

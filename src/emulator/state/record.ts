@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { FaultConfig } from '../schemas';
-import type { CallRecord, EmulatorRecord, FaultChangeRecord, RecordStats, RestartRecord, TransitionRecord } from '../types';
+import type { CallRecord, EmulatorRecord, FaultChangeRecord, ProbeRecord, RecordStats, RestartRecord, TransitionRecord } from '../types';
 
 export type Stamp = { seq: number; atMs: number; tMs: number };
 
@@ -15,6 +15,7 @@ export class Recorder {
   private restarts: RestartRecord[] = [];
   private transitions: TransitionRecord[] = [];
   private faultChanges: FaultChangeRecord[] = [];
+  private probes: ProbeRecord[] = [];
 
   /** ms since the emulator started (monotonic, performance.now based). */
   tMs(): number {
@@ -52,6 +53,10 @@ export class Recorder {
     return entry;
   }
 
+  addProbe(probe: Omit<ProbeRecord, 'seq' | 'atMs' | 'tMs'>): void {
+    this.probes.push({ ...this.stamp(), ...probe });
+  }
+
   addFaultChange(faults: FaultConfig): void {
     this.faultChanges.push({ ...this.stamp(), faults: structuredClone(faults) });
   }
@@ -63,13 +68,14 @@ export class Recorder {
       restarts: keep(this.restarts),
       transitions: keep(this.transitions),
       faultChanges: keep(this.faultChanges),
+      probes: keep(this.probes),
       stats: this.stats(),
       nextSeq: this.seq,
     };
   }
 
   stats(): RecordStats {
-    const stats: RecordStats = { callsByAction: {}, callsByRegion: {}, callsByRegionAction: {}, restartsByInstance: {}, foreignRestartsByInstance: {} };
+    const stats: RecordStats = { callsByAction: {}, callsByRegion: {}, callsByRegionAction: {}, restartsByInstance: {}, foreignRestartsByInstance: {}, probesByInstance: {} };
     const bump = (map: Record<string, number>, key: string): void => {
       map[key] = (map[key] ?? 0) + 1;
     };
@@ -81,6 +87,7 @@ export class Recorder {
     for (const restart of this.restarts) {
       bump(restart.origin === 'foreign' ? stats.foreignRestartsByInstance! : stats.restartsByInstance, restart.instanceId);
     }
+    for (const probe of this.probes) if (probe.instanceId) bump(stats.probesByInstance!, probe.instanceId);
     return stats;
   }
 
@@ -90,5 +97,6 @@ export class Recorder {
     this.restarts = [];
     this.transitions = [];
     this.faultChanges = [];
+    this.probes = [];
   }
 }
