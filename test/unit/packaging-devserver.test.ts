@@ -2,13 +2,16 @@
  * src/devserver is split along its seam (resolve-cli.ts: find or build the CLI; dev-server.ts: run it); the old
  * import path keeps every name, and the tool cache is .temporal/ in a checkout and a per-user folder when installed.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as facade from '../../src/devserver/temporal-cli';
 import * as devServer from '../../src/devserver/dev-server';
 import * as resolveCli from '../../src/devserver/resolve-cli';
+import { DevServerErrorCode } from '../../src/devserver/errors';
+import { findOnPath } from '../../src/devserver/process-utils';
+import { resolveTimeSkippingServer } from '../../src/devserver/test-server';
 
 const scratch = mkdtempSync(join(tmpdir(), 'starwave-paths-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -56,5 +59,35 @@ describe('tool cache folder', () => {
 
   it('is .temporal/ for this repository', () => {
     expect(facade.toolCacheDir()).toBe(join(facade.projectRoot(), '.temporal'));
+  });
+});
+
+describe('time-skipping test server provisioning', () => {
+  async function withPath<T>(path: string, fn: () => Promise<T>): Promise<T> {
+    const saved = process.env['PATH'];
+    process.env['PATH'] = path;
+    try {
+      return await fn();
+    } finally {
+      process.env['PATH'] = saved;
+    }
+  }
+
+  it('says in one sentence to install Java when there is none', async () => {
+    const cacheDir = join(scratch, 'no-java');
+    const error = await withPath(join(scratch, 'empty-bin'), () => resolveTimeSkippingServer({ cacheDir })).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: DevServerErrorCode.testServerUnavailable });
+    expect((error as Error).message).toMatch(/^The time-skipping test server is Temporal's Java test server and there is no 'java' on PATH: install a Java runtime 11 or newer/);
+  });
+
+  it('says in one sentence to install Maven when Java is there but Maven is not', async () => {
+    const java = findOnPath('java')[0];
+    expect(java, 'this machine has java (the CI provisions the test server with it)').toBeDefined();
+    const bin = join(scratch, 'java-only-bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(java!, join(bin, 'java'));
+    const error = await withPath(bin, () => resolveTimeSkippingServer({ cacheDir: join(scratch, 'no-mvn') })).catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: DevServerErrorCode.testServerUnavailable });
+    expect((error as Error).message).toMatch(/there is no 'mvn' on PATH: install Maven .* and run npm run temporal:test-server\.$/);
   });
 });
