@@ -20,6 +20,8 @@ export interface RandomStreams {
   ids: Random;
   durations: Random;
   faults: Random;
+  /** Per-instance restart medians and the restart history drawn at seed time (only when a seed asks for them). */
+  profiles: Random;
 }
 
 export function randomStreams(seed: number): RandomStreams {
@@ -27,6 +29,7 @@ export function randomStreams(seed: number): RandomStreams {
     ids: mulberry32(seed ^ 0x1d5),
     durations: mulberry32((seed + 0x9e3779b9) >>> 0),
     faults: mulberry32((seed * 31 + 0x7f4a7c15) >>> 0),
+    profiles: mulberry32((seed ^ 0x5bd1e995) >>> 0),
   };
 }
 
@@ -52,6 +55,11 @@ export function drawDuration(random: Random, distribution: DurationDistribution)
     case 'lognormal':
       return Math.round(distribution.medianMs * Math.exp(distribution.sigma * standardNormal(random)));
   }
+}
+
+/** A multiplicative lognormal noise factor with median 1: exp(sigma · N(0,1)). */
+export function noiseFactor(random: Random, sigma: number): number {
+  return sigma > 0 ? Math.exp(sigma * standardNormal(random)) : 1;
 }
 
 /** True with probability `rate` (no draw when rate is 0/undefined, keeping the stream stable). */

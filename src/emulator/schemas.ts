@@ -138,6 +138,31 @@ export const fleetSeedSchema = z
     restartDuration: durationDistributionSchema.optional(),
     /** FastMode multiplies the drawn duration by this (default 0.5). */
     fastModeFactor: z.number().min(0).max(10).optional(),
+    /**
+     * Each instance draws its own restart median from `restartDuration` once (at seed time); a
+     * restart then takes that median × exp(noiseSigma · N(0,1)) (FastMode still applies). An
+     * instance's fixed `restartDurationMs` is its median, without noise. Implied by restartHistory.
+     */
+    perInstanceRestartDuration: z
+      .object({
+        /** Spread of one instance's restarts around its median (lognormal sigma, default 0.1). */
+        noiseSigma: z.number().min(0).max(2).optional(),
+      })
+      .strict()
+      .optional(),
+    /**
+     * Past `restart_cluster` operations per instance (COMPLETED, GmtCreate/GmtEnd in the past,
+     * durations = the instance's own restart time with the same noise), for duration estimates.
+     */
+    restartHistory: z
+      .object({
+        /** How many past restarts each instance has. */
+        perInstance: z.number().int().min(0).max(1_000),
+        /** Typical time between two of them (ms, default one day); shrunk for instances younger than the history. */
+        intervalMs: z.number().int().min(60_000).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type FleetSeed = z.infer<typeof fleetSeedSchema>;

@@ -325,16 +325,20 @@ function listOperationHistory(ctx: ServiceContext): ServiceAnswer | GatewayError
   if (!instance || instance.regionId !== ctx.region) return fail(ctx, MSG_NOT_EXISTS, []);
   const q = ctx.query;
   // Newest first (console order; the real default ordering is undocumented).
-  const ops = [...ctx.state.operationsFor(instanceId)]
+  const ops = ctx.state
+    .operationsFor(instanceId)
+    .map((o, created) => ({ o, created }))
     .filter(
-      (o) =>
+      ({ o }) =>
         (!q['OperationId'] || o.operationId === q['OperationId']) &&
         (!q['OperationType'] || o.operationType === q['OperationType']) &&
         (!q['OperationStatus'] || o.operationStatus === q['OperationStatus']) &&
         o.gmtCreate >= start &&
         o.gmtCreate <= end,
     )
-    .reverse();
+    // Newest first by GmtCreate (the restart history was created at seed time with past dates); ties: the later one first.
+    .sort((a, b) => b.o.gmtCreate - a.o.gmtCreate || b.created - a.created)
+    .map(({ o }) => o);
   return {
     httpStatus: 200,
     body: envelope(ctx.requestId, { success: true, data: page(ops, pageNumber, pageSize).map(operationView), total: ops.length }),

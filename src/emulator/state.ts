@@ -139,6 +139,7 @@ export class EmulatorState implements WorldContext {
     this.operations.clear();
     this.lifecycle.clear();
     const built = this.fleet.replace(seeds);
+    this.operations.addPast(this.lifecycle.profile(built, spec));
     this.engines.replace(built);
     for (const instance of built) {
       this.operations.startBusy(instance);

@@ -120,6 +120,8 @@ export interface EmulatorInstance extends InstanceBehaviour {
   runningSince: number;
   /** Creation order (stable DescribeInstances ordering). */
   createdSeq: number;
+  /** This instance's own restart median (ms), when the seed asked for per-instance restart durations. */
+  restartMedianMs?: number;
   nodeGroups: EmulatorNodeGroup[];
 }
 

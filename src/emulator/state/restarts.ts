@@ -3,8 +3,8 @@
  * `foreign`) is recorded, gets a `restart_cluster` / `restart_node_group` operation, and is
  * scheduled (optional flip delay → `restarting` → `running` / failure status / forever).
  */
-import { chance, drawDuration } from '../prng';
-import type { DurationDistribution, WireInstanceStatus } from '../schemas';
+import { chance, drawDuration, noiseFactor } from '../prng';
+import type { DurationDistribution, FleetSeed, WireInstanceStatus } from '../schemas';
 import type { EmulatorInstance, EmulatorOperation, RestartRecord } from '../types';
 import type { WorldContext } from './context';
 import type { Fleet } from './fleet';
@@ -13,6 +13,9 @@ import type { OperationLog } from './operations';
 export const DEFAULT_RESTART_DURATION: DurationDistribution = { kind: 'lognormal', medianMs: 2000, sigma: 0.3 };
 export const DEFAULT_FAST_MODE_FACTOR = 0.5;
 export const DEFAULT_FAIL_STATUS: WireInstanceStatus = 'creating_failed';
+/** Spread of one instance's restarts around its own median (lognormal sigma). */
+export const DEFAULT_PER_INSTANCE_NOISE_SIGMA = 0.1;
+export const DEFAULT_HISTORY_INTERVAL_MS = 86_400_000;
 
 type RestartOutcomePlan = { kind: 'complete' } | { kind: 'fail'; status: WireInstanceStatus } | { kind: 'stuck' };
 
@@ -27,6 +30,8 @@ export interface RestartRequest {
 export class RestartLifecycle {
   restartDuration: DurationDistribution;
   fastModeFactor: number;
+  /** Set when the current fleet was seeded with per-instance restart durations: the noise around each median. */
+  private perInstanceNoiseSigma: number | undefined;
   /** Instances with an accepted restart that has not flipped to `restarting` yet (flipDelayMs). */
   private readonly flipping = new Set<string>();
 
@@ -40,10 +45,55 @@ export class RestartLifecycle {
     this.fastModeFactor = config.fastModeFactor;
   }
 
-  /** How long the next restart of this instance takes (ms). */
+  /**
+   * How long the next restart of this instance takes (ms): its fixed restartDurationMs, else its
+   * own median with noise (per-instance durations), else a draw from the fleet's distribution.
+   */
   plannedDurationMs(instance: EmulatorInstance, fastMode: boolean): number {
-    const base = instance.restartDurationMs ?? drawDuration(this.ctx.random.durations, this.restartDuration);
+    const base =
+      instance.restartDurationMs ??
+      (instance.restartMedianMs !== undefined && this.perInstanceNoiseSigma !== undefined
+        ? instance.restartMedianMs * noiseFactor(this.ctx.random.durations, this.perInstanceNoiseSigma)
+        : drawDuration(this.ctx.random.durations, this.restartDuration));
     return Math.max(0, Math.round(fastMode ? base * this.fastModeFactor : base));
+  }
+
+  /**
+   * Per seed: with perInstanceRestartDuration or restartHistory, every instance draws its own
+   * median (profiles stream, so ids, restart and fault draws stay as they were) and, with
+   * restartHistory, its past restart_cluster operations (oldest first). Without them: as before.
+   */
+  profile(instances: readonly EmulatorInstance[], spec: Pick<FleetSeed, 'perInstanceRestartDuration' | 'restartHistory'>): Array<Omit<EmulatorOperation, 'operationId'>> {
+    const perInstance = spec.perInstanceRestartDuration ?? (spec.restartHistory ? {} : undefined);
+    this.perInstanceNoiseSigma = perInstance ? (perInstance.noiseSigma ?? DEFAULT_PER_INSTANCE_NOISE_SIGMA) : undefined;
+    if (this.perInstanceNoiseSigma === undefined) return [];
+    const sigma = this.perInstanceNoiseSigma;
+    const random = this.ctx.random.profiles;
+    const history: Array<Omit<EmulatorOperation, 'operationId'>> = [];
+    const now = Date.now();
+    for (const instance of instances) {
+      const median = instance.restartDurationMs ?? Math.max(1, drawDuration(random, this.restartDuration));
+      instance.restartMedianMs = median;
+      const n = spec.restartHistory?.perInstance ?? 0;
+      if (n === 0) continue;
+      // Never before the instance existed: a young instance's history is packed closer together.
+      const interval = Math.min(spec.restartHistory?.intervalMs ?? DEFAULT_HISTORY_INTERVAL_MS, Math.floor((now - instance.beginTime) / (n + 1)));
+      for (let k = n; k >= 1; k--) {
+        const durationMs = Math.max(0, Math.round(instance.restartDurationMs ?? median * noiseFactor(random, sigma)));
+        const gmtEnd = Math.round(now - k * interval + (random() - 0.5) * (interval / 2));
+        history.push({
+          instanceId: instance.instanceId,
+          regionId: instance.regionId,
+          operationType: 'restart_cluster',
+          operationStatus: 'COMPLETED',
+          gmtCreate: gmtEnd - durationMs,
+          gmtEnd,
+          plannedDurationMs: durationMs,
+          fastMode: false,
+        });
+      }
+    }
+    return history;
   }
 
   /** An instance whose accepted restart is still in its flip delay (it reads running, but a restart is under way). */
