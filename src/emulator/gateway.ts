@@ -25,6 +25,7 @@ export const ROUTES: Readonly<Record<string, EmulatorAction>> = {
   '/webapi/nodegroup/restart': 'RestartNodeGroup',
   '/webapi/nodegroup/describeNodeGroups': 'DescribeNodeGroups',
   '/webapi/operation/listOperationHistory': 'ListOperationHistory',
+  '/webapi/operation/listOperationActivity': 'ListOperationActivity',
   '/webapi/region/list': 'DescribeRegions',
 };
 
@@ -39,6 +40,7 @@ export const RAM_ACTIONS: Readonly<Record<EmulatorAction, { ramAction: string; r
   DescribeNodeGroups: { ramAction: 'sr:DescribeNodeGroups', resource: 'all', published: true },
   RestartNodeGroup: { ramAction: 'sr:RestartNodeGroup', resource: 'instance', published: false },
   ListOperationHistory: { ramAction: 'sr:ListOperationHistory', resource: 'instance', published: false },
+  ListOperationActivity: { ramAction: 'sr:ListOperationActivity', resource: 'instance', published: false },
   DescribeRegions: { ramAction: 'sr:DescribeRegions', resource: 'all', published: false },
 };
 

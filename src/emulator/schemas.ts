@@ -49,6 +49,7 @@ export const ACTIONS = [
   'RestartNodeGroup',
   'DescribeNodeGroups',
   'ListOperationHistory',
+  'ListOperationActivity',
   'DescribeRegions',
 ] as const;
 export type EmulatorAction = (typeof ACTIONS)[number];

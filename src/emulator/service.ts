@@ -7,6 +7,7 @@
 import { gatewayError, isGatewayError as isErr, type GatewayError } from './gateway';
 import type { EmulatorAction, Tag } from './schemas';
 import type { EmulatorState } from './state';
+import { activitiesOf } from './state/activities';
 import { isRestartOperation } from './state/operations';
 import type { EmulatorInstance, EmulatorOperation } from './types';
 
@@ -345,6 +346,27 @@ function listOperationHistory(ctx: ServiceContext): ServiceAnswer | GatewayError
   };
 }
 
+export const MSG_OPERATION_NOT_EXISTS = 'Invalid params: [operation not exists].';
+
+/**
+ * The steps of one operation. OperationId is optional in the spec; without it the instance's
+ * newest operation is described (documented choice). An unknown operation is InvalidParams, like
+ * an unknown instance. No paging parameters are documented: every step is returned.
+ */
+function listOperationActivity(ctx: ServiceContext): ServiceAnswer | GatewayError {
+  const instanceId = required(ctx, 'InstanceId');
+  if (isErr(instanceId)) return instanceId;
+  const instance = ctx.state.instance(instanceId);
+  if (!instance || instance.regionId !== ctx.region) return fail(ctx, MSG_NOT_EXISTS, []);
+  const operationId = ctx.query['OperationId'];
+  const operation = operationId
+    ? ctx.state.operation(instanceId, operationId)
+    : [...ctx.state.operationsFor(instanceId)].reverse().sort((a, b) => b.gmtCreate - a.gmtCreate)[0];
+  if (!operation) return operationId ? fail(ctx, MSG_OPERATION_NOT_EXISTS, []) : { httpStatus: 200, body: envelope(ctx.requestId, { success: true, data: [], total: 0 }) };
+  const data = activitiesOf(operation, instance);
+  return { httpStatus: 200, body: envelope(ctx.requestId, { success: true, data, total: data.length }) };
+}
+
 function describeRegions(ctx: ServiceContext): ServiceAnswer {
   const data = ctx.state.regions.map((r) => {
     const [zh, en] = REGION_NAMES[r] ?? [r, r];
@@ -359,6 +381,7 @@ export const HANDLERS: Record<EmulatorAction, (ctx: ServiceContext) => ServiceAn
   DescribeInstances: describeInstances,
   DescribeNodeGroups: describeNodeGroups,
   ListOperationHistory: listOperationHistory,
+  ListOperationActivity: listOperationActivity,
   DescribeRegions: describeRegions,
 };
 

@@ -160,7 +160,7 @@ export class EmulatorState implements WorldContext {
     if (patch.status !== undefined) {
       // A forced status ends whatever the instance was doing (pending restart timers included).
       this.timers.cancel(instanceId);
-      this.operations.finishOpen(instanceId, 'TERMINATED');
+      this.operations.finishOpen(instanceId, 'TERMINATED', () => true, `terminated: the instance status was set to ${patch.status}`);
       this.lifecycle.failOpenRestarts(instanceId);
       // Forcing the status it already has still restarts its BUSY operation (the old one was just ended).
       if (!this.fleet.transition(instance, patch.status, 'control')) this.operations.startBusy(instance);

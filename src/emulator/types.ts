@@ -175,6 +175,8 @@ export interface EmulatorOperation {
   nodeGroupId?: string;
   /** Restart operations: who made it. */
   origin?: RestartOrigin;
+  /** Why a TERMINATED operation ended (ListOperationActivity's ErrMessage of the step it ended in). */
+  endReason?: string;
 }
 
 interface Stamped {

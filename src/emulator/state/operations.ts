@@ -80,11 +80,12 @@ export class OperationLog {
   }
 
   /** Ends an instance's open operations (all of them, or those `which` selects). */
-  finishOpen(instanceId: string, status: 'COMPLETED' | 'TERMINATED', which: (op: EmulatorOperation) => boolean = () => true): void {
+  finishOpen(instanceId: string, status: 'COMPLETED' | 'TERMINATED', which: (op: EmulatorOperation) => boolean = () => true, endReason?: string): void {
     for (const op of this.operations) {
       if (op.instanceId === instanceId && op.operationStatus === 'RUNNING' && which(op)) {
         op.operationStatus = status;
         op.gmtEnd = Date.now();
+        if (endReason !== undefined) op.endReason = endReason;
       }
     }
   }

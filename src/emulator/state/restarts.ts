@@ -206,6 +206,7 @@ export class RestartLifecycle {
     restart.endedTMs = this.ctx.recorder.tMs();
     operation.operationStatus = outcome === 'running' ? 'COMPLETED' : 'TERMINATED';
     operation.gmtEnd = Date.now();
+    if (outcome === 'failed') operation.endReason = `the instance did not come back: it is ${status}`;
     const transition = this.fleet.transition(instance, status, cause);
     if (transition) restart.endedSeq = transition.seq;
   }
