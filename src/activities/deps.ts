@@ -1,8 +1,12 @@
 /** What activities need from the outside world, injected by the worker (or a test). */
+import type { HealthObservation } from '../contracts/activities';
 import type { StarRocksClient } from '../starrocks/client';
 
 /** The slice of the StarRocks client the activities use, for one region. */
-export type RegionApi = Pick<StarRocksClient, 'restartInstance' | 'describeInstance' | 'describeAllInstances' | 'listOperationHistory'>;
+export type RegionApi = Pick<
+  StarRocksClient,
+  'restartInstance' | 'describeInstance' | 'describeAllInstances' | 'listOperationHistory' | 'listOperationActivity' | 'listRestartHistory' | 'describeAllNodeGroups'
+>;
 export type RegionApiFor = (region: string) => RegionApi;
 
 /** Access to the lease registry (a Temporal workflow), used by the lease activities. */
@@ -13,9 +17,18 @@ export interface LeaseRegistry {
   isRunning(workflowId: string): Promise<boolean>;
 }
 
+/** Probes StarRocks itself (FE HTTP) for one instance; credentials come from the worker's environment. */
+export interface HealthProber {
+  probe(input: { region: string; instanceId: string; fe?: { endpoint: string; port: number }; proveRestart: boolean; signal?: AbortSignal }): Promise<HealthObservation>;
+}
+
 export interface ActivityDeps {
   starrocks: RegionApiFor;
   leases: LeaseRegistry;
+  /** Health gate probes (spec `health:`); absent → instances with the gate on are never healthy. */
+  health?: HealthProber;
+  /** Regions the worker can reach: the built-in map plus STARWAVE_ENDPOINTS (resolve refuses others). */
+  knownRegions?: ReadonlySet<string>;
   /** Wall clock (epoch ms). */
   now?: () => number;
   /** Sleep used between status polls. */

@@ -1,11 +1,13 @@
 /**
- * The one place where StarRocks client errors become Temporal failures. The failure *type* carries
- * the error class (`StarRocks.throttled`, …); the workflow's retry policies list the fatal classes
- * as non-retryable, and throttling passes the server's Retry-After on as `nextRetryDelay`.
+ * The one place where StarRocks client errors become Temporal failures or refusals. Retryable
+ * classes become ApplicationFailures whose *type* carries the class (`StarRocks.throttled`, …) so
+ * Temporal's retry policy retries them (throttling passes the server's Retry-After on as
+ * `nextRetryDelay`); the others are handed back as data (a Refusal) for the engine to judge.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { StarRocksApiError, StarRocksInputError } from '../starrocks/errors';
-import type { ErrorClass } from '../workflows/types';
+import type { Refusal } from '../contracts/activities';
+import { FAILURE_TYPES, failureTypeFor, type ErrorClass } from '../contracts/errors';
+import { StarRocksApiError, StarRocksInputError, StarRocksNotSentError } from '../starrocks/errors';
 
 export interface FailureDetails {
   errorClass: ErrorClass;
@@ -13,11 +15,25 @@ export interface FailureDetails {
   apiMessage?: string;
   requestId?: string;
   httpStatus?: number;
-  status?: string;
 }
 
-export function failureType(errorClass: ErrorClass): string {
-  return `StarRocks.${errorClass}`;
+/** A non-retryable client error as a Refusal; undefined for anything else. */
+export function refusalOf(err: unknown, region: string, fallbackAction: string): Refusal | undefined {
+  if (err instanceof StarRocksApiError && !err.retryable) {
+    return {
+      errorClass: err.errorClass,
+      action: err.action,
+      region,
+      ...(err.apiCode ? { apiCode: err.apiCode } : {}),
+      ...(err.apiMessage ? { apiMessage: err.apiMessage } : {}),
+      ...(err.requestId ? { requestId: err.requestId } : {}),
+      message: err.message,
+    };
+  }
+  if (err instanceof StarRocksInputError) {
+    return { errorClass: 'bad_request', action: fallbackAction, region, message: err.message };
+  }
+  return undefined;
 }
 
 /** Converts a client error into an ApplicationFailure; other errors pass through unchanged. */
@@ -31,20 +47,19 @@ export function toApplicationFailure(err: unknown): unknown {
       ...(err.httpStatus !== undefined ? { httpStatus: err.httpStatus } : {}),
     };
     return ApplicationFailure.create({
-      type: failureType(err.errorClass),
+      type: failureTypeFor(err.errorClass),
       message: err.message,
       nonRetryable: !err.retryable,
       details: [details],
       ...(err.errorClass === 'throttled' && err.retryAfterMs ? { nextRetryDelay: err.retryAfterMs } : {}),
     });
   }
+  if (err instanceof StarRocksNotSentError) {
+    // Nothing was sent: a new attempt (with its own deadline) may send it.
+    return ApplicationFailure.create({ type: FAILURE_TYPES.notSent, message: err.message, nonRetryable: false });
+  }
   if (err instanceof StarRocksInputError) {
-    return ApplicationFailure.create({
-      type: failureType('bad_request'),
-      message: err.message,
-      nonRetryable: true,
-      details: [{ errorClass: 'bad_request' } satisfies FailureDetails],
-    });
+    return ApplicationFailure.create({ type: failureTypeFor('bad_request'), message: err.message, nonRetryable: true, details: [{ errorClass: 'bad_request' } satisfies FailureDetails] });
   }
   return err;
 }

@@ -1,53 +1,87 @@
 /**
  * Activities, built by a factory from their dependencies (`createActivities(deps)`): the worker's
- * main file wires the real StarRocks clients and the lease registry; tests can wire others.
+ * composition root wires the real StarRocks clients, the health prober and the lease registry;
+ * tests can wire others. Each one is thin: the domain work lives in planning/, starrocks/ and the
+ * functions of this room; the decisions live in the engine.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import type { ResolvedFleet } from '../planning/planner';
-import type { RolloutSpec } from '../planning/spec';
-import type { LaunchInput, LaunchResult, UnhealthyInput, WatchInput, WatchResult } from '../workflows/types';
+import type { EstimateInput, EstimateResult, LaunchHeartbeat, LaunchInput, LaunchResult, ResolveInput, ResolveResult, WatchInput, WatchResult } from '../contracts/activities';
+import { FAILURE_TYPES } from '../contracts/errors';
+import { resolveTargets } from '../planning/resolve';
+import { unknownRegionProblems } from '../planning/regions';
 import type { ActivityDeps } from './deps';
+import { estimateRestarts } from './estimate';
 import { adaptErrors } from './failures';
-import { launchRestart } from './restart';
-import { resolveTargets } from './resolve';
-import { findUnhealthy, watchRestarts, type WatchHeartbeat } from './watch';
+import { launchRestart } from './launch';
+import { watchRegion, type WatchHeartbeat } from './watch';
 
-export type { ActivityDeps, LeaseRegistry, RegionApi, RegionApiFor } from './deps';
+export type { ActivityDeps, HealthProber, LeaseRegistry, RegionApi, RegionApiFor } from './deps';
 
 export function createActivities(deps: ActivityDeps) {
   const now = deps.now ?? Date.now;
   return {
-    async resolveTargets({ spec }: { spec: RolloutSpec }): Promise<ResolvedFleet> {
+    async resolveTargets({ spec }: ResolveInput): Promise<ResolveResult> {
+      if (deps.knownRegions) {
+        const problems = unknownRegionProblems(spec, deps.knownRegions);
+        if (problems.length) {
+          throw ApplicationFailure.create({
+            type: 'StarRocks.bad_request',
+            nonRetryable: true,
+            message: `The spec names region(s) this worker cannot reach: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}.`,
+            details: [{ errorClass: 'bad_request', problems }],
+          });
+        }
+      }
       return adaptErrors(() => resolveTargets(deps.starrocks, spec));
     },
 
+    async estimateRestarts(input: EstimateInput): Promise<EstimateResult> {
+      const ctx = Context.current();
+      return adaptErrors(() => estimateRestarts(deps.starrocks(input.region), input, { heartbeat: () => ctx.heartbeat(), signal: ctx.cancellationSignal }));
+    },
+
     async launchRestart(input: LaunchInput): Promise<LaunchResult> {
-      const info = Context.current().info;
+      const ctx = Context.current();
+      const info = ctx.info;
+      const deadlineMs = Math.min(
+        info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs,
+        info.scheduleToCloseTimeoutMs > 0 ? info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs : Number.POSITIVE_INFINITY,
+      );
       const result = await launchRestart(deps.starrocks(input.region), input, {
         attempt: info.attempt,
-        scheduledAtMs: info.scheduledTimestampMs,
+        ...(info.heartbeatDetails ? { previous: info.heartbeatDetails as LaunchHeartbeat } : {}),
+        heartbeat: (d) => ctx.heartbeat(d),
+        deadlineMs,
+        signal: ctx.cancellationSignal,
         now,
       });
-      result.attempt = info.attempt;
-      Context.current().log.info('restart launched', { region: input.region, instanceId: input.instanceId, kind: result.kind, attempt: info.attempt, ...(result.kind === 'sent' ? { adopted: result.adopted } : {}) });
+      ctx.log.info('launch', {
+        region: input.region,
+        instanceId: input.instanceId,
+        kind: result.kind,
+        attempt: info.attempt,
+        ...(result.kind === 'sent' ? { adopted: result.adopted } : {}),
+        ...(result.kind === 'not_running' ? { status: result.status } : {}),
+        ...(result.kind === 'refused' ? { errorClass: result.refusal.errorClass, apiCode: result.refusal.apiCode, message: result.refusal.message } : {}),
+      });
       return result;
     },
 
-    async watchRestarts(input: WatchInput): Promise<WatchResult> {
+    async watchRegion(input: WatchInput): Promise<WatchResult> {
       const ctx = Context.current();
-      return watchRestarts(deps.starrocks(input.region), input, {
+      const heartbeatMs = ctx.info.heartbeatTimeoutMs ?? 30_000;
+      return watchRegion(deps.starrocks(input.region), input, {
         now,
         // Context.sleep rejects on cancellation, which ends the watch promptly.
         sleep: deps.sleep ?? ((ms) => ctx.sleep(ms)),
         heartbeat: (details) => ctx.heartbeat(details),
-        resumed: ctx.info.heartbeatDetails as WatchHeartbeat | undefined,
+        heartbeatEveryMs: Math.max(100, Math.floor(heartbeatMs / 3)),
+        ...(ctx.info.heartbeatDetails ? { resumed: ctx.info.heartbeatDetails as WatchHeartbeat } : {}),
         cancelled: () => ctx.cancellationSignal.aborted,
+        signal: ctx.cancellationSignal,
+        ...(deps.health ? { health: deps.health } : {}),
       });
-    },
-
-    async findUnhealthy(input: UnhealthyInput) {
-      return findUnhealthy(deps.starrocks(input.region), input);
     },
 
     async acquireLeases({ holder, keys }: { holder: string; keys: string[] }): Promise<void> {
@@ -63,7 +97,7 @@ export function createActivities(deps: ActivityDeps) {
         const holders = [...new Set(grant.conflicts.map((c) => c.holder))];
         const sample = grant.conflicts.slice(0, 5).map((c) => c.key).join(', ');
         throw ApplicationFailure.create({
-          type: 'LeaseConflict',
+          type: FAILURE_TYPES.leaseConflict,
           nonRetryable: true,
           message:
             `${grant.conflicts.length} target(s) are being restarted by another running rollout (${holders.join(', ')}): ${sample}` +

@@ -1,13 +1,12 @@
 /** The lease registry as seen from activities: Update-with-Start on the registry workflow. */
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import { acquireLeasesUpdate, releaseLeasesUpdate } from '../workflows/messages';
-import { LEASE_REGISTRY_ID_PREFIX, leaseRegistryWorkflow } from '../workflows/leases';
+import { LEASE_REGISTRY_ID_PREFIX, acquireLeasesUpdate, releaseLeasesUpdate } from '../contracts/messages';
 import type { LeaseRegistry } from './deps';
 
 export function temporalLeaseRegistry(client: Client, taskQueue: string): LeaseRegistry {
   const workflowId = `${LEASE_REGISTRY_ID_PREFIX}-${taskQueue}`;
   const startOp = () =>
-    new WithStartWorkflowOperation(leaseRegistryWorkflow, {
+    new WithStartWorkflowOperation('leaseRegistryWorkflow', {
       workflowId,
       taskQueue,
       args: [{ holders: {} }],

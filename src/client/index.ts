@@ -1,31 +1,25 @@
 /**
- * The typed client for services that talk to starwave through Temporal directly (the CLI and the HTTP API
- * use it too). Everything here is part of the public contract: the workflow type, the default task queue,
- * the input shape and the message names.
+ * The typed client for services that talk to starwave through Temporal directly (the CLI and the
+ * HTTP API use it too). Everything here is part of the public contract: the workflow type, the
+ * default task queue, the input shape and the message names (src/contracts).
+ *
+ * Runs: a rollout's workflow id comes from its spec (`starwave-rollout-<name>`, or
+ * `starwave-rollout-req-<requestId>`); every start of a spec whose last run has finished is a new
+ * run of that id (Temporal's run id tells runs apart), while a run still going refuses a second one.
+ * A requestId is an idempotency key: the same requestId never starts two runs, even after the first
+ * finished.
  *
  * @example TypeScript
  * ```ts
  * import { Client, Connection } from '@temporalio/client';
- * import { startRollout, getProgress, getReport } from 'starwave/src/client';
+ * import { startRollout, getProgress, getReport } from 'starwave/dist/client';
  * const client = new Client({ connection: await Connection.connect({ address: 'localhost:7233' }) });
- * const { workflowId, existing } = await startRollout(client, spec, { trigger: 'deploy-bot' });
+ * const { workflowId, runId } = await startRollout(client, spec, { trigger: 'deploy-bot' });
  * const { progress } = await getProgress(client, workflowId);
- * const report = await getReport(client, workflowId); // waits for the end
- * ```
- *
- * @example temporal CLI (input shape `{"spec": …}`; the workflow validates it and fails with every problem)
- * ```sh
- * echo '{"spec":{"name":"nightly","targets":{"selectors":[{"regions":["cn-hangzhou"]}]}}}' > input.json
- * temporal workflow start --type rolloutWorkflow --task-queue starwave \
- *   --workflow-id starwave-rollout-nightly --id-reuse-policy RejectDuplicate --input-file input.json
- * temporal workflow query  --workflow-id starwave-rollout-nightly --name progress
- * temporal workflow update execute --workflow-id starwave-rollout-nightly --name pause
- * temporal workflow update execute --workflow-id starwave-rollout-nightly --name approve --input '{"wave":2}'
- * temporal workflow result --workflow-id starwave-rollout-nightly
+ * const report = await getReport(client, workflowId, { runId }); // waits for the end
  * ```
  */
 import {
-  ScheduleNotFoundError,
   WorkflowExecutionAlreadyStartedError,
   type CalendarSpec,
   type Client,
@@ -33,53 +27,38 @@ import {
   type ScheduleSummary,
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
+import { DEFAULT_TASK_QUEUE, loadEnv } from '../config/env';
+import { StarwaveError } from '../contracts/errors';
+import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate } from '../contracts/messages';
+import { WORKFLOW_TYPE, isFinalPhase, type ControlAck, type LimitsPatch, type ProgressDetail, type RolloutInput, type RolloutProgress, type RolloutReport } from '../contracts/rollout';
 import { parseSpec, rolloutWorkflowId, type RolloutSpec, type RolloutSpecInput } from '../planning/spec';
-import {
-  approveUpdate,
-  cancelUpdate,
-  pauseUpdate,
-  progressQuery,
-  resumeUpdate,
-  setLimitsUpdate,
-  waveProgressQuery,
-  type ControlAck,
-  type LimitsPatch,
-  type ProgressDetail,
-} from '../workflows/messages';
-import type { RolloutInput, RolloutProgress, RolloutReport, WaveProgress } from '../workflows/types';
+import { rootMessage, toStarwaveError } from './errors';
 
-export type { ControlAck, LimitsPatch, ProgressDetail } from '../workflows/messages';
-export type { RolloutInput, RolloutProgress, RolloutReport, WaveProgress, InstanceResult } from '../workflows/types';
-
-/** Workflow type name to start (`temporal workflow start --type rolloutWorkflow`). */
-export const WORKFLOW_TYPE = 'rolloutWorkflow';
-/** Task queue the starwave worker polls unless STARWAVE_TASK_QUEUE says otherwise. */
-export const DEFAULT_TASK_QUEUE = 'starwave';
-/** Query, update and signal names of a rollout (and of its wave child), as sent on the wire. */
-export const MESSAGE_NAMES = {
-  progress: progressQuery.name,
-  pause: pauseUpdate.name,
-  resume: resumeUpdate.name,
-  cancel: cancelUpdate.name,
-  approve: approveUpdate.name,
-  setLimits: setLimitsUpdate.name,
-  waveProgress: waveProgressQuery.name,
-} as const;
+export { DEFAULT_TASK_QUEUE } from '../config/env';
+export { MESSAGE_NAMES } from '../contracts/messages';
+export { WORKFLOW_TYPE, ROLLOUT_ID_PREFIX } from '../contracts/rollout';
+export type { ControlAck, InstanceResult, LimitsPatch, ProgressDetail, RolloutInput, RolloutProgress, RolloutReport } from '../contracts/rollout';
+export { connectClient, resolveTemporalConfig, TemporalUnreachableError, type TemporalTarget } from './connection';
+export { rootMessage, toStarwaveError } from './errors';
 
 /** Workflow id prefix of scheduled runs; Temporal appends each run's scheduled time. */
 export function scheduledWorkflowIdPrefix(spec: Pick<RolloutSpec, 'name'>): string {
   return `starwave-rollout-${spec.name}-scheduled`;
 }
 
-/** The task queue from env STARWAVE_TASK_QUEUE, else {@link DEFAULT_TASK_QUEUE}. */
-export function taskQueueFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  return env['STARWAVE_TASK_QUEUE'] || DEFAULT_TASK_QUEUE;
+/** The task queue from STARWAVE_TASK_QUEUE, else {@link DEFAULT_TASK_QUEUE}. */
+export function taskQueueFromEnv(): string {
+  return loadEnv().taskQueue || DEFAULT_TASK_QUEUE;
 }
 
+/** Deadlines for calls that wait on a worker (queries, updates); reads of closed runs need none. */
+export const DEFAULT_CONTROL_TIMEOUT_MS = 15_000;
+export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
+
 export interface StartRolloutOptions {
-  /** Default: env STARWAVE_TASK_QUEUE or `starwave`. */
+  /** Default: STARWAVE_TASK_QUEUE or `starwave`. */
   taskQueue?: string;
-  /** Who or what started it (`cli`, `api`, a service name); shown in the report. */
+  /** Who or what started it (`cli:<user>`, `api:<caller>`, a service name); shown in the report. */
   trigger?: string;
   /** ISO-8601 cutoff overriding spec.window.notAfter when earlier. */
   notAfter?: string;
@@ -88,14 +67,14 @@ export interface StartRolloutOptions {
 export interface StartedRollout {
   workflowId: string;
   runId: string;
-  /** true when a rollout with this id already existed (running or closed): nothing new was started. */
+  /** true when this requestId had already started a run: nothing new was started. */
   existing: boolean;
 }
 
 /**
- * Starts a rollout, idempotently: the workflow id comes from the spec (requestId, else name) and the id is never
- * reused, so repeating a request returns the rollout it started the first time, even after it has completed.
- * Throws SpecValidationError (code ERR_SPEC_INVALID) listing every problem before anything is started.
+ * Starts a run of the rollout. Throws SpecValidationError (ERR_SPEC_INVALID) listing every problem
+ * before anything is started, and StarwaveError ERR_ROLLOUT_RUNNING (naming the running run) when a
+ * run of this name is still going.
  */
 export async function startRollout(client: Client, specInput: RolloutSpecInput | RolloutSpec, opts: StartRolloutOptions = {}): Promise<StartedRollout> {
   const spec = parseSpec(specInput);
@@ -106,90 +85,166 @@ export async function startRollout(client: Client, specInput: RolloutSpecInput |
       taskQueue: opts.taskQueue ?? taskQueueFromEnv(),
       workflowId,
       args: [input],
-      // REJECT_DUPLICATE: a closed rollout with this id is never started again; a running one raises
-      // WorkflowExecutionAlreadyStartedError (conflict policy FAIL), answered below with the existing run.
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // A requestId never starts twice; a name starts a new run once its last run has closed.
+      workflowIdReusePolicy: spec.requestId ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
+      workflowIdConflictPolicy: 'FAIL',
     });
     return { workflowId, runId: handle.firstExecutionRunId, existing: false };
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    const description = await client.workflow.getHandle(workflowId).describe();
-    return { workflowId, runId: description.runId, existing: true };
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw toStarwaveError(err);
+    const d = await client.workflow.getHandle(workflowId).describe();
+    if (spec.requestId) return { workflowId, runId: d.runId, existing: true };
+    throw new StarwaveError(
+      'ERR_ROLLOUT_RUNNING',
+      `A rollout named "${spec.name}" is still running (${workflowId}, run ${d.runId}, started ${d.startTime.toISOString()}); nothing new was started. ` +
+        `Follow it with "starwave status ${workflowId}", or cancel it with "starwave cancel ${workflowId}".`,
+    );
   }
 }
 
 export interface RolloutStatus {
   workflowId: string;
+  runId: string;
   /** Temporal's execution status: RUNNING, COMPLETED, FAILED, TERMINATED, … */
   executionStatus: WorkflowExecutionStatusName;
   progress?: RolloutProgress;
-  /** Live state of the running wave (launching / restarting / finished in this wave). */
-  wave?: WaveProgress;
   /** Why the workflow itself failed (invalid spec, terminated…), when it did. */
   failure?: string;
 }
 
+/** A starwave rollout id (rollouts only: lease registries and other workflows are not rollouts). */
+export function isRolloutId(id: string): boolean {
+  return /^starwave-rollout-[A-Za-z0-9._:-]{1,200}$/.test(id);
+}
+
+function requireRolloutId(id: string): void {
+  if (!isRolloutId(id)) throw new StarwaveError('ERR_ROLLOUT_NOT_FOUND', `No rollout with id "${id.slice(0, 100)}" exists (rollout ids start with "starwave-rollout-"; see "starwave list").`);
+}
+
 /**
- * The rollout's progress merged with its running wave's live state. A completed rollout answers from its
- * result (no worker needed); a running one from the progress query and the wave child's query.
+ * The rollout's progress. A closed run answers from its result (no worker needed); a running one from
+ * the progress query, within `timeoutMs` (no worker polling → ERR_NO_WORKER or ERR_TIMEOUT).
  */
-export async function getProgress(client: Client, workflowId: string, detail: ProgressDetail = 'problems'): Promise<RolloutStatus> {
-  const handle = client.workflow.getHandle(workflowId);
-  const description = await handle.describe();
-  const executionStatus = description.status.name;
-  if (executionStatus === 'COMPLETED') {
-    const report = (await handle.result()) as RolloutReport;
-    return { workflowId, executionStatus, progress: filterInstances(report, detail) };
-  }
-  if (executionStatus !== 'RUNNING') {
-    const failure = await handle.result().then(
-      () => undefined,
-      (err: unknown) => describeFailure(err),
+export async function getProgress(
+  client: Client,
+  workflowId: string,
+  opts: { detail?: ProgressDetail; runId?: string; timeoutMs?: number } = {},
+): Promise<RolloutStatus> {
+  requireRolloutId(workflowId);
+  const detail = opts.detail ?? 'problems';
+  try {
+    const handle = client.workflow.getHandle(workflowId, opts.runId);
+    const description = await handle.describe();
+    const executionStatus = description.status.name;
+    const runId = description.runId;
+    if (description.type !== WORKFLOW_TYPE) throw new StarwaveError('ERR_ROLLOUT_NOT_FOUND', `No rollout with id "${workflowId}" exists (see "starwave list").`);
+    if (executionStatus === 'COMPLETED') {
+      const report = (await client.workflow.getHandle(workflowId, runId).result()) as RolloutReport;
+      return { workflowId, runId, executionStatus, progress: filterInstances(report, detail) };
+    }
+    if (executionStatus !== 'RUNNING') {
+      const failure = await client.workflow
+        .getHandle(workflowId, runId)
+        .result()
+        .then(
+          () => undefined,
+          (err: unknown) => rootMessage(err),
+        );
+      return { workflowId, runId, executionStatus, ...(failure ? { failure } : {}) };
+    }
+    const progress = await withDeadline(client, opts.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS, `the progress query of ${workflowId}`, description.taskQueue, () =>
+      client.workflow.getHandle(workflowId, runId).query(progressQuery, detail),
     );
-    return { workflowId, executionStatus, ...(failure ? { failure } : {}) };
+    return { workflowId, runId, executionStatus, progress };
+  } catch (err) {
+    throw toStarwaveError(err, { what: `the progress of ${workflowId}` });
   }
-  const progress = await handle.query(progressQuery, detail);
-  let wave: WaveProgress | undefined;
-  if (progress.currentWaveWorkflowId) {
-    // The wave may finish between the two queries; its state then is already in the rollout's progress.
-    wave = await client.workflow
-      .getHandle(progress.currentWaveWorkflowId)
-      .query(waveProgressQuery)
-      .catch(() => undefined);
-  }
-  return { workflowId, executionStatus, progress, ...(wave ? { wave } : {}) };
 }
 
 function filterInstances(report: RolloutProgress, detail: ProgressDetail): RolloutProgress {
-  const instances = detail === 'all' ? report.instances : detail === 'problems' ? report.instances.filter((r) => r.outcome !== 'restarted') : [];
+  const instances = detail === 'all' ? report.instances : detail === 'problems' ? report.instances.filter((r) => r.outcome !== 'restarted' || r.adopted || r.waited) : [];
   return { ...report, instances };
 }
 
-/** The innermost message of a workflow failure (e.g. the invalid-spec sentence). */
-export function describeFailure(err: unknown): string {
-  let current: unknown = err;
-  let message = err instanceof Error ? err.message : String(err);
-  while (current instanceof Error && current.cause instanceof Error) {
-    current = current.cause;
-    message = (current as Error).message;
+/**
+ * Runs `fn` (a query or update that a worker must answer) under a deadline. When it runs out and no
+ * worker polls the task queue, the error says so in one sentence.
+ */
+export async function withDeadline<T>(client: Client, timeoutMs: number, what: string, taskQueue: string | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await client.withDeadline(Date.now() + timeoutMs, fn);
+  } catch (err) {
+    const e = toStarwaveError(err, { what });
+    if (e.code === 'ERR_TIMEOUT' && taskQueue && !(await hasWorker(client, taskQueue))) throw noWorker(taskQueue);
+    throw e;
   }
-  return message;
 }
 
-export const pause = (client: Client, id: string): Promise<ControlAck> => client.workflow.getHandle(id).executeUpdate(pauseUpdate);
-export const resume = (client: Client, id: string): Promise<ControlAck> => client.workflow.getHandle(id).executeUpdate(resumeUpdate);
-export const cancel = (client: Client, id: string, reason?: string): Promise<ControlAck> =>
-    // By name: the definition's optional argument does not fit executeUpdate's overloads.
-  client.workflow.getHandle(id).executeUpdate<ControlAck, [{ reason?: string }]>(cancelUpdate.name, { args: [reason ? { reason } : {}] });
-export const approve = (client: Client, id: string, wave: number): Promise<ControlAck> =>
-  client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [{ wave }] });
-/** Rejected patches throw WorkflowUpdateFailedError whose cause carries the validator's sentence. */
-export const setLimits = (client: Client, id: string, patch: LimitsPatch): Promise<RolloutProgress['limits']> =>
-  client.workflow.getHandle(id).executeUpdate(setLimitsUpdate, { args: [patch] });
+/** Whether any worker polled `taskQueue` recently (Temporal's DescribeTaskQueue pollers). */
+export async function hasWorker(client: Client, taskQueue: string): Promise<boolean> {
+  try {
+    const res = await client.withDeadline(Date.now() + 5_000, () =>
+      client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 /* WORKFLOW */ }),
+    );
+    return (res.pollers ?? []).length > 0;
+  } catch {
+    return true; // cannot tell: do not claim there is none
+  }
+}
 
-/** Waits for the rollout to end and returns its report (throws WorkflowFailedError if the workflow failed). */
-export async function getReport(client: Client, workflowId: string): Promise<RolloutReport> {
-  return (await client.workflow.getHandle(workflowId).result()) as RolloutReport;
+export function noWorker(taskQueue: string): StarwaveError {
+  return new StarwaveError(
+    'ERR_NO_WORKER',
+    `No starwave worker is polling task queue "${taskQueue}": start one with "starwave worker${taskQueue === DEFAULT_TASK_QUEUE ? '' : ` --task-queue ${taskQueue}`}" (the request was not lost; it is answered once a worker runs).`,
+  );
+}
+
+/** Throws ERR_NO_WORKER when nothing polls `taskQueue`. */
+export async function requireWorker(client: Client, taskQueue: string): Promise<void> {
+  if (!(await hasWorker(client, taskQueue))) throw noWorker(taskQueue);
+}
+
+async function update<A extends unknown[]>(client: Client, id: string, def: { name: string }, args: A, timeoutMs = DEFAULT_CONTROL_TIMEOUT_MS): Promise<ControlAck> {
+  requireRolloutId(id);
+  try {
+    const handle = client.workflow.getHandle(id);
+    const d = await handle.describe();
+    if (d.type !== WORKFLOW_TYPE) throw new StarwaveError('ERR_ROLLOUT_NOT_FOUND', `No rollout with id "${id}" exists (see "starwave list").`);
+    if (d.status.name !== 'RUNNING') {
+      const phase = d.status.name === 'COMPLETED' ? ((await handle.result()) as RolloutReport).phase : d.status.name.toLowerCase();
+      throw new StarwaveError('ERR_ROLLOUT_FINISHED', `Rollout ${id} has finished (${phase}); there is nothing left to ${def.name === 'setLimits' ? 'change' : def.name}.`);
+    }
+    return await withDeadline(client, timeoutMs, `the ${def.name} of ${id}`, d.taskQueue, () => handle.executeUpdate<ControlAck, [unknown]>(def.name, { args: args as unknown as [unknown] }));
+  } catch (err) {
+    throw toStarwaveError(err, { what: `the ${def.name} of ${id}` });
+  }
+}
+
+export interface ControlOptions {
+  /** Who asks: shown in the report's audit, e.g. `cli:alice`. */
+  by?: string;
+  timeoutMs?: number;
+}
+
+const by = (o: ControlOptions): { by?: string } => (o.by ? { by: o.by } : {});
+export const pause = (client: Client, id: string, o: ControlOptions = {}): Promise<ControlAck> => update(client, id, pauseUpdate, [by(o)], o.timeoutMs);
+export const resume = (client: Client, id: string, o: ControlOptions = {}): Promise<ControlAck> => update(client, id, resumeUpdate, [by(o)], o.timeoutMs);
+export const cancel = (client: Client, id: string, reason?: string, o: ControlOptions = {}): Promise<ControlAck> =>
+  update(client, id, cancelUpdate, [{ ...(reason ? { reason } : {}), ...by(o) }], o.timeoutMs);
+export const approve = (client: Client, id: string, wave: number, o: ControlOptions = {}): Promise<ControlAck> => update(client, id, approveUpdate, [{ wave, ...by(o) }], o.timeoutMs);
+/** Rejected patches throw StarwaveError ERR_LIMITS_INVALID with the problems by path. */
+export const setLimits = (client: Client, id: string, patch: Omit<LimitsPatch, 'by'>, o: ControlOptions = {}): Promise<ControlAck> =>
+  update(client, id, setLimitsUpdate, [{ ...patch, ...by(o) }], o.timeoutMs);
+export const skip = (client: Client, id: string, instanceId: string, o: ControlOptions = {}): Promise<ControlAck> => update(client, id, skipUpdate, [{ instanceId, ...by(o) }], o.timeoutMs);
+
+/** Waits for the run to end and returns its report (throws ERR_ROLLOUT_FAILED if the workflow itself failed). */
+export async function getReport(client: Client, workflowId: string, opts: { runId?: string } = {}): Promise<RolloutReport> {
+  requireRolloutId(workflowId);
+  try {
+    return (await client.workflow.getHandle(workflowId, opts.runId).result()) as RolloutReport;
+  } catch (err) {
+    throw toStarwaveError(err);
+  }
 }
 
 export interface RolloutListItem {
@@ -201,7 +256,7 @@ export interface RolloutListItem {
   taskQueue: string;
 }
 
-export const LIST_STATUSES = ['running', 'completed', 'failed', 'terminated', 'cancelled', 'timed_out', 'continued_as_new'] as const;
+export const LIST_STATUSES = ['running', 'completed', 'failed', 'terminated', 'cancelled', 'timed_out'] as const;
 export type ListStatus = (typeof LIST_STATUSES)[number];
 const STATUS_QUERY: Record<ListStatus, string> = {
   running: 'Running',
@@ -210,12 +265,11 @@ const STATUS_QUERY: Record<ListStatus, string> = {
   terminated: 'Terminated',
   cancelled: 'Canceled',
   timed_out: 'TimedOut',
-  continued_as_new: 'ContinuedAsNew',
 };
 
-/** Rollouts from Temporal visibility, newest first (eventually consistent: a rollout started a moment ago may be missing). */
+/** Runs of rollouts from Temporal visibility, newest first (continued-as-new runs are one run). */
 export async function listRollouts(client: Client, opts: { status?: ListStatus; limit?: number; workflowId?: string } = {}): Promise<RolloutListItem[]> {
-  let query = `WorkflowType='${WORKFLOW_TYPE}'`;
+  let query = `WorkflowType='${WORKFLOW_TYPE}' AND ExecutionStatus!='ContinuedAsNew'`;
   if (opts.status) query += ` AND ExecutionStatus='${STATUS_QUERY[opts.status]}'`;
   if (opts.workflowId) query += ` AND WorkflowId='${opts.workflowId.replace(/'/g, '')}'`;
   const out: RolloutListItem[] = [];
@@ -231,6 +285,16 @@ export async function listRollouts(client: Client, opts: { status?: ListStatus; 
     if (out.length >= (opts.limit ?? 100)) break;
   }
   return out;
+}
+
+/** The final phase of a closed run, from its report (undefined while running or when it has none). */
+export async function finalPhaseOf(client: Client, workflowId: string, runId: string): Promise<string | undefined> {
+  try {
+    const r = (await client.workflow.getHandle(workflowId, runId).result()) as RolloutReport;
+    return isFinalPhase(r.phase) ? r.phase : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // ---- Maintenance windows (Temporal Schedules) ----
@@ -258,28 +322,32 @@ export interface CreateScheduleOptions {
 /** Creates a Temporal Schedule whose every run is an ordinary rollout with its own id and report. Overlap: skip. */
 export async function createSchedule(client: Client, opts: CreateScheduleOptions): Promise<{ scheduleId: string }> {
   const spec = parseSpec(opts.spec);
-  if (!opts.cron?.length && !opts.calendar?.length) throw new Error('A schedule needs a cron expression or a calendar spec.');
+  if (!opts.cron?.length && !opts.calendar?.length) throw new StarwaveError('ERR_FLAG_INVALID', 'A schedule needs a cron expression or a calendar spec.');
   const input: RolloutInput = { spec, windowSeconds: opts.windowSeconds, trigger: `schedule:${opts.id}` };
-  const handle = await client.schedule.create({
-    scheduleId: opts.id,
-    spec: {
-      ...(opts.cron?.length ? { cronExpressions: opts.cron } : {}),
-      ...(opts.calendar?.length ? { calendars: opts.calendar } : {}),
-      ...(opts.timezone ? { timezone: opts.timezone } : {}),
-      ...(opts.jitterSeconds ? { jitter: `${opts.jitterSeconds}s` } : {}),
-    },
-    action: {
-      type: 'startWorkflow',
-      workflowType: WORKFLOW_TYPE,
-      // Temporal appends the scheduled time to this id, so every run has its own id and report.
-      workflowId: scheduledWorkflowIdPrefix(spec),
-      taskQueue: opts.taskQueue ?? taskQueueFromEnv(),
-      args: [input],
-    },
-    policies: { overlap: 'SKIP', catchupWindow: '1m' },
-    state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
-  });
-  return { scheduleId: handle.scheduleId };
+  try {
+    const handle = await client.schedule.create({
+      scheduleId: opts.id,
+      spec: {
+        ...(opts.cron?.length ? { cronExpressions: opts.cron } : {}),
+        ...(opts.calendar?.length ? { calendars: opts.calendar } : {}),
+        ...(opts.timezone ? { timezone: opts.timezone } : {}),
+        ...(opts.jitterSeconds ? { jitter: `${opts.jitterSeconds}s` } : {}),
+      },
+      action: {
+        type: 'startWorkflow',
+        workflowType: WORKFLOW_TYPE,
+        // Temporal appends the scheduled time to this id, so every run has its own id and report.
+        workflowId: scheduledWorkflowIdPrefix(spec),
+        taskQueue: opts.taskQueue ?? taskQueueFromEnv(),
+        args: [input],
+      },
+      policies: { overlap: 'SKIP', catchupWindow: '1m' },
+      state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },
+    });
+    return { scheduleId: handle.scheduleId };
+  } catch (err) {
+    throw toStarwaveError(err);
+  }
 }
 
 export interface ScheduleListItem {
@@ -322,7 +390,12 @@ export interface ScheduleDetails extends ScheduleListItem {
 }
 
 export async function describeSchedule(client: Client, id: string): Promise<ScheduleDetails> {
-  const d: ScheduleDescription = await client.schedule.getHandle(id).describe();
+  let d: ScheduleDescription;
+  try {
+    d = await client.schedule.getHandle(id).describe();
+  } catch (err) {
+    throw toStarwaveError(err);
+  }
   const action = d.action.type === 'startWorkflow' ? d.action : undefined;
   const input = action?.args?.[0] as RolloutInput | undefined;
   return {
@@ -343,10 +416,18 @@ export async function describeSchedule(client: Client, id: string): Promise<Sche
   };
 }
 
-export const pauseSchedule = (client: Client, id: string, note?: string): Promise<void> => client.schedule.getHandle(id).pause(note);
-export const unpauseSchedule = (client: Client, id: string, note?: string): Promise<void> => client.schedule.getHandle(id).unpause(note);
-export const deleteSchedule = (client: Client, id: string): Promise<void> => client.schedule.getHandle(id).delete();
+const scheduleCall =
+  <A extends unknown[]>(fn: (client: Client, id: string, ...a: A) => Promise<void>) =>
+  async (client: Client, id: string, ...a: A): Promise<void> => {
+    try {
+      await fn(client, id, ...a);
+    } catch (err) {
+      throw toStarwaveError(err);
+    }
+  };
+export const pauseSchedule = scheduleCall((client, id, note?: string) => client.schedule.getHandle(id).pause(note));
+export const unpauseSchedule = scheduleCall((client, id, note?: string) => client.schedule.getHandle(id).unpause(note));
+export const deleteSchedule = scheduleCall((client, id) => client.schedule.getHandle(id).delete());
 /** Starts a run now (overlap policy still applies). */
-export const triggerSchedule = (client: Client, id: string): Promise<void> => client.schedule.getHandle(id).trigger();
+export const triggerSchedule = scheduleCall((client, id) => client.schedule.getHandle(id).trigger());
 
-export { ScheduleNotFoundError };

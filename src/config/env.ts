@@ -71,6 +71,7 @@ export const STARWAVE_ENV = {
     .transform(Number)
     .optional()
     .describe(`V8 old-space limit of \`starwave worker\` in MiB (default ${DEFAULT_WORKER_HEAP_MB}; 0 keeps Node's default).`),
+  STARWAVE_WORKER_SHUTDOWN_SECONDS: positiveInt('seconds').optional().describe('How long `starwave worker` may drain after SIGTERM/SIGINT before it exits (default 30).'),
   STARWAVE_EMULATOR_KEYS: optionalText.describe('Emulator only: JSON array of accepted key pairs (secret).'),
   STARWAVE_PROBE_TOKEN: optionalText.describe('StarRocks cluster token for FE /api/bootstrap?token= (proof of restart); one token for every instance (secret).'),
   STARWAVE_PROBE_TOKENS_FILE: optionalText.describe('File with a JSON map instance id → cluster token, for fleets whose clusters have their own tokens.'),
@@ -135,6 +136,8 @@ export interface StarwaveEnv {
   metricsAddress: string | undefined;
   apiToken: string | undefined;
   workerHeapMb: number;
+  /** Drain deadline of `starwave worker` after SIGTERM/SIGINT, seconds (undefined: the worker's default). */
+  workerShutdownSeconds: number | undefined;
   emulatorKeysJson: string | undefined;
   probe: { token: string | undefined; tokensFile: string | undefined; user: string | undefined; password: string | undefined };
   notify: { webhookSecret: string | undefined; receiversJson: string | undefined; approveLinkSecret: string | undefined; dashboardUrl: string | undefined };
@@ -188,6 +191,7 @@ export function parseEnv(source: Readonly<Record<string, string | undefined>>): 
       metricsAddress: p.STARWAVE_METRICS_ADDRESS,
       apiToken: p.STARWAVE_API_TOKEN,
       workerHeapMb: p.STARWAVE_WORKER_HEAP_MB ?? DEFAULT_WORKER_HEAP_MB,
+      workerShutdownSeconds: p.STARWAVE_WORKER_SHUTDOWN_SECONDS,
       emulatorKeysJson: p.STARWAVE_EMULATOR_KEYS,
       probe: { token: p.STARWAVE_PROBE_TOKEN, tokensFile: p.STARWAVE_PROBE_TOKENS_FILE, user: p.STARWAVE_PROBE_USER, password: p.STARWAVE_PROBE_PASSWORD },
       notify: {

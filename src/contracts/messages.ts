@@ -10,12 +10,12 @@ import type { ApproveArgs, CancelArgs, ControlAck, ControlBase, LimitsPatch, Pro
 /** Rollout: progress snapshot. `detail` picks which per-instance results are included (default `problems`). */
 export const progressQuery = defineQuery<RolloutProgress, [ProgressDetail?]>('progress');
 
-/** Rollout: stop launching new restarts; in-flight ones finish. */
-export const pauseUpdate = defineUpdate<ControlAck, [ControlBase?]>('pause');
+/** Rollout: stop launching new restarts; in-flight ones finish. The argument may be omitted (`temporal workflow update execute --name pause`). */
+export const pauseUpdate = defineUpdate<ControlAck, [ControlBase]>('pause');
 /** Rollout: resume launching. */
-export const resumeUpdate = defineUpdate<ControlAck, [ControlBase?]>('resume');
+export const resumeUpdate = defineUpdate<ControlAck, [ControlBase]>('resume');
 /** Rollout: graceful cancel; in-flight restarts finish, the rest is reported not started. */
-export const cancelUpdate = defineUpdate<ControlAck, [CancelArgs?]>('cancel');
+export const cancelUpdate = defineUpdate<ControlAck, [CancelArgs]>('cancel');
 /** Rollout: open the approval gate before a wave (1-based wave number). */
 export const approveUpdate = defineUpdate<ControlAck, [ApproveArgs]>('approve');
 /** Rollout: change concurrency and failure budgets at run time (validated before it is accepted). */

@@ -7,10 +7,23 @@ import { limitsPatchSchema, zodProblems, type AuditEntry } from '../contracts/ro
 import type { RolloutEngine } from './engine';
 import { AUDIT_KEEP, FINAL_STATES, type ControlEvent } from './state';
 
-export function validateControl(e: RolloutEngine, event: ControlEvent): string | undefined {
+/** Why a control message is rejected: a stable code, a sentence, and for limits the problems by path. */
+export interface Rejection {
+  code: 'ERR_ROLLOUT_FINISHED' | 'ERR_CONTROL_REJECTED' | 'ERR_LIMITS_INVALID';
+  message: string;
+  problems?: Array<{ path: string; message: string }>;
+}
+
+export function validateControl(e: RolloutEngine, event: ControlEvent): Rejection | undefined {
+  const reason = check(e, event);
+  if (reason === undefined || typeof reason !== 'string') return reason;
+  return { code: 'ERR_CONTROL_REJECTED', message: reason };
+}
+
+function check(e: RolloutEngine, event: ControlEvent): string | Rejection | undefined {
   const st = e.state;
   if (st.life === 'releasing' || st.life === 'done' || st.finished) {
-    return `The rollout has finished${st.final ? ` (${st.final.phase})` : ''}; there is nothing left to ${verb(event)}.`;
+    return { code: 'ERR_ROLLOUT_FINISHED', message: `The rollout has finished${st.final ? ` (${st.final.phase})` : ''}; there is nothing left to ${verb(event)}.` };
   }
   switch (event.type) {
     case 'pause':
@@ -31,7 +44,10 @@ export function validateControl(e: RolloutEngine, event: ControlEvent): string |
     case 'set_limits': {
       if (st.stop) return `The rollout has stopped launching (${st.stop.reason}); its restarts in flight are finishing, so new limits would change nothing.`;
       const parsed = limitsPatchSchema.safeParse(event.patch);
-      if (!parsed.success) return `Invalid limits: ${zodProblems(parsed.error).map((p) => `${p.path}: ${p.message}`).join('; ')}.`;
+      if (!parsed.success) {
+        const problems = zodProblems(parsed.error);
+        return { code: 'ERR_LIMITS_INVALID', message: `Invalid limits: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}.`, problems };
+      }
       return undefined;
     }
     case 'skip': {

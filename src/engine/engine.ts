@@ -21,7 +21,7 @@ import type { NotStartedReason, RolloutProgress, RolloutReport, ProgressDetail, 
 import { planRollout } from '../planning/planner';
 import { classifyInstanceStatus } from '../starrocks/status';
 import { resolveBudget, resolveSize } from '../planning/spec';
-import { applyControl, validateControl } from './control';
+import { applyControl, validateControl, type Rejection } from './control';
 import { longestFirst, percentiles } from './eta';
 import { applyObservations, checkDeadlines } from './observe';
 import { buildAck, buildProgress, buildReport } from './progress';
@@ -76,8 +76,8 @@ export class RolloutEngine {
     return this.out.splice(0);
   }
 
-  /** Why a control message would be rejected now (a sentence), or undefined when it is accepted. */
-  validate(event: ControlEvent): string | undefined {
+  /** Why a control message would be rejected now (code and sentence), or undefined when it is accepted. */
+  validate(event: ControlEvent): Rejection | undefined {
     return validateControl(this, event);
   }
 
@@ -352,7 +352,7 @@ export class RolloutEngine {
           ...(resolved?.maintainablePeriod ? { mp: resolved.maintainablePeriod } : {}),
           // Seen not running when the fleet was resolved: it holds a slot until a listing shows it running.
           ...(resolved?.status !== undefined ? { st: resolved.status } : {}),
-          ...(resolved?.status !== undefined && classifyInstanceStatus(resolved.status) !== 'READY' && classifyInstanceStatus(resolved.status) !== 'GONE' ? { downQueued: true as const } : {}),
+          ...(resolved?.status !== undefined && holdsWhileIn(resolved.status) ? { downQueued: true as const } : {}),
         };
       });
       const ordered = st.spec.waves.order === 'longest_first' ? longestFirst(recs, (t) => t.est ?? 0) : recs;
@@ -412,19 +412,21 @@ export class RolloutEngine {
     const status = result.status;
     if (st.stop) {
       // Nothing was sent and the rollout launches nothing more: it is not started (and still down).
-      this.update(idx, { s: 'not_started', notStarted: notStartedReasonFor(st.stop.reason), st: status, down: true });
+      this.update(idx, { s: 'not_started', notStarted: notStartedReasonFor(st.stop.reason), st: status, ...(holdsWhileIn(status) ? { down: true } : {}) });
       return;
     }
     if (t.skipRequestedBy) {
       this.update(idx, { s: 'skipped', skippedBy: 'operator', releasedBy: t.skipRequestedBy, st: status }, ['skipRequestedBy', 'down']);
       return;
     }
+    const holds = holdsWhileIn(status) ? { down: true as const } : {};
     if (policy.notRunning === 'skip') {
-      this.update(idx, { s: 'skipped', skippedBy: 'policy', st: status, down: true });
+      this.update(idx, { s: 'skipped', skippedBy: 'policy', st: status, ...holds });
       return;
     }
-    if (policy.notRunning === 'fail') {
-      this.update(idx, { s: 'failed', failure: 'not_running', st: status, down: true });
+    if (policy.notRunning === 'fail' || !holdsWhileIn(status)) {
+      // A terminal status (failed for good) will not run again: waiting for it would be pointless.
+      this.update(idx, { s: 'failed', failure: 'not_running', st: status, ...holds });
       this.countFailure();
       return;
     }
@@ -699,11 +701,20 @@ export function holdsSlot(t: TargetRec): boolean {
   return FINAL_STATES.has(t.s) && t.down === true;
 }
 
-/** Its last observed status was not running (nor gone). */
+/**
+ * Whether an instance in this status holds a slot: down and able to come back (restarting, busy,
+ * stopped). Running frees it; so does a terminal status (failed or released, spec §3.2 classes
+ * FAILED and GONE): such an instance will not come back by itself, and holding a slot for it would
+ * stop the rollout for good.
+ */
+export function holdsWhileIn(status: string): boolean {
+  const cls = classifyInstanceStatus(status);
+  return cls === 'RESTARTING' || cls === 'BUSY' || cls === 'UNAVAILABLE';
+}
+
+/** Its last observed status holds a slot. */
 export function lastSeenDown(t: TargetRec): boolean {
-  if (t.st === undefined) return false;
-  const cls = classifyInstanceStatus(t.st);
-  return cls !== 'READY' && cls !== 'GONE';
+  return t.st !== undefined && holdsWhileIn(t.st);
 }
 
 export function notStartedReasonFor(reason: StopReason): NotStartedReason {

@@ -5,3 +5,4 @@ export { REPORT_FULL_LIMIT, resultOf, sentenceOf, phaseOf, countsOf } from './pr
 export * from './state';
 export * from './windows';
 export * from './eta';
+export type { Rejection } from './control';

@@ -4,7 +4,7 @@
  */
 import type { WatchObservation, WatchResult } from '../contracts/activities';
 import { FILTERABLE_STATUSES, classifyInstanceStatus } from '../starrocks/status';
-import { waitedOf, type RolloutEngine } from './engine';
+import { holdsWhileIn, waitedOf, type RolloutEngine } from './engine';
 import { needsHealthToRelease } from './slots';
 
 /** Applies one watch result of `region` to the targets it speaks about. */
@@ -54,6 +54,8 @@ function markDownQueued(e: RolloutEngine, region: string, notRunning: Map<string
         e.update(idx, { downQueued: true, st: status });
         changed = true;
       }
+    } else if (status !== undefined) {
+      if (t.downQueued) e.update(idx, { st: status }, ['downQueued']);
     } else if (t.downQueued && (t.st === undefined || FILTERABLE.has(t.st))) {
       e.update(idx, { st: 'running' }, ['downQueued']);
       changed = true;
@@ -77,7 +79,8 @@ function applyOne(e: RolloutEngine, idx: number, obs: WatchObservation, atMs: nu
         e.update(idx, { s: 'failed', failure: 'gone' }, ['down']);
         e.countFailure();
       } else if (obs.ended === 'failed') {
-        e.update(idx, { s: 'failed', failure: 'restart_failed', down: true });
+        // Down in a status it can come back from: it keeps its slot; a terminal failure frees it.
+        e.update(idx, { s: 'failed', failure: 'restart_failed', ...(status !== null && holdsWhileIn(status) ? { down: true } : {}) }, status !== null && holdsWhileIn(status) ? [] : ['down']);
         e.countFailure();
       } else if (obs.ended === 'running') {
         if (t.unsure && obs.restartNotObserved && !t.seen) {
@@ -130,20 +133,26 @@ function applyOne(e: RolloutEngine, idx: number, obs: WatchObservation, atMs: nu
         st.queue = [idx, ...st.queue.filter((i) => i !== idx)];
         return;
       }
+      if (!holdsWhileIn(status)) {
+        // Failed for good while it waited: it will not run again by itself.
+        e.update(idx, { s: 'failed', failure: 'not_running', waited: waitedOf(t, atMs) }, ['waitUntil', 'down']);
+        e.countFailure();
+        return;
+      }
       const cls = classifyInstanceStatus(status);
       const cause = status === 'restarting' ? 'restarting' : cls === 'BUSY' ? 'busy' : 'unavailable';
       if (cause !== t.waitCause) e.update(idx, { waitCause: cause });
       return;
     }
     case 'queued': {
-      if (t.downQueued && (status === null || ['READY', 'GONE'].includes(classifyInstanceStatus(status)))) e.update(idx, {}, ['downQueued']);
+      if (t.downQueued && (status === null || !holdsWhileIn(status))) e.update(idx, {}, ['downQueued']);
       return;
     }
     default: {
       if (!t.down) return;
       // A finished target still down: its slot frees when it runs again (healthy, after a health failure) or is gone.
-      if (status === null || classifyInstanceStatus(status) === 'GONE') {
-        e.update(idx, {}, ['down']);
+      if (status === null || !holdsWhileIn(status) && classifyInstanceStatus(status) !== 'READY') {
+        e.update(idx, {}, ['down']); // gone, or failed for good: it will not come back by itself
         return;
       }
       if (needsHealthToRelease(e, t)) {

@@ -1,13 +1,39 @@
-/** Resolving a spec's targets against the cloud: explicit ids are checked, selectors are expanded. */
-import type { PlanProblem, ResolvedFleet, ResolvedTarget } from '../planning/planner';
-import type { RolloutSpec, Selector } from '../planning/spec';
-import type { InstanceSummary } from '../starrocks/client';
-import type { RegionApiFor } from './deps';
+/**
+ * Resolving a spec's targets against the cloud: explicit ids are checked, selectors are expanded.
+ * Domain logic with its I/O behind a small port (`FleetReader`): the resolve activity and
+ * `starwave plan` both run it, with the real client or a test double.
+ */
+import type { PlanProblem, ResolvedFleet, ResolvedTarget } from './planner';
+import type { RolloutSpec, Selector } from './spec';
+
+/** What resolution reads of an instance. */
+export interface InstanceSummary {
+  instanceId: string;
+  instanceName: string;
+  status: string;
+  regionId: string;
+  resourceGroupId?: string;
+  tags: Array<{ key: string; value: string }>;
+  maintainablePeriod?: string;
+}
+
+/** The read-only slice of the StarRocks client that resolution needs, per region. */
+export interface FleetReader {
+  describeInstance(instanceId: string): Promise<InstanceSummary | undefined>;
+  describeAllInstances(q: {
+    regionId: string;
+    instanceName?: string;
+    resourceGroupId?: string;
+    statuses?: string[];
+    tags?: Array<{ key: string; value: string }>;
+  }): Promise<{ items: InstanceSummary[]; pages: number }>;
+}
+export type FleetReaderFor = (region: string) => FleetReader;
 
 /** Explicit targets in a region above this count are checked with one paged listing instead of one call each. */
 const LIST_INSTEAD_OF_GET = 20;
 
-export async function resolveTargets(api: RegionApiFor, spec: RolloutSpec): Promise<ResolvedFleet> {
+export async function resolveTargets(api: FleetReaderFor, spec: RolloutSpec): Promise<ResolvedFleet> {
   const targets: ResolvedTarget[] = [];
   const problems: PlanProblem[] = [];
   let reads = 0;
@@ -59,7 +85,13 @@ export async function resolveTargets(api: RegionApiFor, spec: RolloutSpec): Prom
 }
 
 function toTarget(region: string, item: InstanceSummary): ResolvedTarget {
-  return { region, instanceId: item.instanceId, ...(item.instanceName ? { instanceName: item.instanceName } : {}), status: item.status };
+  return {
+    region,
+    instanceId: item.instanceId,
+    ...(item.instanceName ? { instanceName: item.instanceName } : {}),
+    status: item.status,
+    ...(item.maintainablePeriod ? { maintainablePeriod: item.maintainablePeriod } : {}),
+  };
 }
 
 /** The API's name filter may match substrings, so filters are re-checked exactly here. */

@@ -5,6 +5,7 @@
  * Pure module: safe to import from workflow code (no Node built-ins, no I/O).
  */
 import { z } from 'zod';
+import { StarwaveError } from '../contracts/errors';
 
 /** A count (`3`) or a percentage string (`"10%"`). */
 export const sizeSchema = z.union([
@@ -246,11 +247,10 @@ function crossFieldProblems(spec: RolloutSpec): SpecProblem[] {
   return problems;
 }
 
-export class SpecValidationError extends Error {
-  readonly code = 'ERR_SPEC_INVALID';
-  constructor(readonly problems: SpecProblem[]) {
-    super(formatProblems(problems));
-    this.name = 'SpecValidationError';
+export class SpecValidationError extends StarwaveError {
+  override readonly name = 'SpecValidationError';
+  constructor(problems: SpecProblem[]) {
+    super('ERR_SPEC_INVALID', formatProblems(problems), { problems });
   }
 }
 

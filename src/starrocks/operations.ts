@@ -57,6 +57,8 @@ export interface InstanceSummary {
   statusClass: InstanceStatusClass;
   regionId: string;
   resourceGroupId?: string;
+  /** MaintainablePeriod, e.g. `02:00-03:00` (region local time). */
+  maintainablePeriod?: string;
   tags: Array<{ key: string; value: string }>;
 }
 
@@ -359,6 +361,7 @@ function toInstanceSummary(item: InstanceItem, fallbackRegion: string): Instance
     statusClass: classifyInstanceStatus(item.InstanceStatus),
     regionId: item.RegionId ?? fallbackRegion,
     ...(item.ResourceGroupId ? { resourceGroupId: item.ResourceGroupId } : {}),
+    ...(item.MaintainablePeriod ? { maintainablePeriod: item.MaintainablePeriod } : {}),
     tags: item.Tags.map((t) => ({ key: t.Key, value: t.Value })),
   };
 }

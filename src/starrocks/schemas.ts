@@ -64,6 +64,8 @@ export const InstanceItemSchema = z.looseObject({
   InstanceStatus: z.string(),
   RegionId: optionalString,
   ResourceGroupId: optionalString,
+  /** The instance's own maintenance window, e.g. `00:00-06:00` (region local time). */
+  MaintainablePeriod: optionalString,
   Tags: z
     .array(TagSchema)
     .nullish()

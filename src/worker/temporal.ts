@@ -1,56 +1,12 @@
 /**
- * Connecting to Temporal the way Temporal's own tools do (@temporalio/envconfig): TEMPORAL_ADDRESS,
- * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings and profiles from the config file
- * (TEMPORAL_CONFIG_FILE / TEMPORAL_PROFILE). So the same worker and CLI run against the dev server,
- * a self-hosted cluster or Temporal Cloud.
+ * The worker's side of the Temporal connection: a NativeConnection for polling, from the same
+ * settings the client uses (src/client/connection.ts).
  */
-import { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
+import { resolveTemporalConfig, TemporalUnreachableError, type TemporalTarget } from '../client/connection';
 
-export const DEFAULT_TASK_QUEUE = 'starwave';
-export const DEFAULT_ADDRESS = 'localhost:7233';
-
-export interface TemporalTarget {
-  address?: string;
-  namespace?: string;
-  profile?: string;
-}
-
-export interface ResolvedTemporalConfig {
-  connectionOptions: ReturnType<typeof loadClientConnectConfig>['connectionOptions'];
-  namespace: string;
-}
-
-export function resolveTemporalConfig(target: TemporalTarget = {}): ResolvedTemporalConfig {
-  const loaded = loadClientConnectConfig(target.profile ? { profile: target.profile } : {});
-  const connectionOptions = { ...loaded.connectionOptions };
-  if (target.address) connectionOptions.address = target.address;
-  if (!connectionOptions.address) connectionOptions.address = DEFAULT_ADDRESS;
-  return { connectionOptions, namespace: target.namespace ?? loaded.namespace ?? 'default' };
-}
-
-export class TemporalUnreachableError extends Error {
-  readonly code = 'ERR_TEMPORAL_UNREACHABLE';
-  constructor(address: string, cause: unknown) {
-    super(
-      `Could not reach Temporal at ${address} (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}). ` +
-        'Start one with "npm run temporal" or point TEMPORAL_ADDRESS at your server.',
-    );
-    this.name = 'TemporalUnreachableError';
-  }
-}
-
-export async function connectClient(target: TemporalTarget = {}): Promise<{ client: Client; connection: Connection; namespace: string }> {
-  const cfg = resolveTemporalConfig(target);
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ ...cfg.connectionOptions, connectTimeout: '5s' } as Parameters<typeof Connection.connect>[0]);
-  } catch (err) {
-    throw new TemporalUnreachableError(String(cfg.connectionOptions.address), err);
-  }
-  return { client: new Client({ connection, namespace: cfg.namespace }), connection, namespace: cfg.namespace };
-}
+export { connectClient, resolveTemporalConfig, TemporalUnreachableError, type TemporalTarget } from '../client/connection';
+export { DEFAULT_TASK_QUEUE } from '../config/env';
 
 export async function connectWorkerConnection(target: TemporalTarget = {}): Promise<{ connection: NativeConnection; namespace: string }> {
   const cfg = resolveTemporalConfig(target);

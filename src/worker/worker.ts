@@ -2,7 +2,7 @@
  * Building the starwave worker: the one place that creates real dependencies (StarRocks clients
  * with the credential chain, the lease registry client) and wires them into the activities.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
@@ -12,6 +12,10 @@ import { defaultCredentialSource, type CredentialSource } from '../starrocks/cre
 import { parseEndpointOverrides } from '../starrocks/endpoints';
 import { StarRocksClients } from '../starrocks/client';
 import { parseRegionQps } from '../starrocks/rate-limit';
+import { REGION_HOSTS } from '../starrocks/endpoints';
+import { DataPlaneClient } from '../starrocks/dataplane';
+import { dataPlaneProber } from '../activities/probes';
+import { ConfigError, loadEnv } from '../config/env';
 
 
 export interface StarwaveWorkerOptions {
@@ -48,19 +52,25 @@ export function workflowsPath(): string {
 }
 
 export async function createStarwaveWorker(opts: StarwaveWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
-  const endpointOverrides = opts.endpointOverrides ?? parseEndpointOverrides(process.env.STARWAVE_ENDPOINTS);
-  const regionQps = opts.regionQps ?? parseRegionQps(process.env.STARWAVE_REGION_QPS);
+  const env = loadEnv();
+  const endpointOverrides = opts.endpointOverrides ?? parseEndpointOverrides(env.endpointsJson);
+  const regionQps = opts.regionQps ?? parseRegionQps(env.regionQpsText);
   const clients = new StarRocksClients({
     credentials: opts.credentials ?? defaultCredentialSource(),
     ...(endpointOverrides ? { endpointOverrides } : {}),
     ...(regionQps ? { regionQps } : {}),
   });
   const namespace = opts.namespace ?? 'default';
+  const starrocks = (region: string) => clients.forRegion(region);
+  const dataPlane = new DataPlaneClient(env.probe.user && env.probe.password ? { auth: { user: env.probe.user, password: env.probe.password } } : {});
+  const tokens = probeTokens(env.probe.tokensFile);
   const activities = createActivities({
-    starrocks: (region) => clients.forRegion(region),
+    starrocks,
     leases: temporalLeaseRegistry(opts.client, opts.taskQueue),
+    health: dataPlaneProber({ starrocks, dataPlane, tokenFor: (id) => tokens[id] ?? env.probe.token }),
+    knownRegions: knownRegions(endpointOverrides),
   });
-  const bundlePath = opts.workflowBundlePath ?? process.env.STARWAVE_WORKFLOW_BUNDLE;
+  const bundlePath = opts.workflowBundlePath ?? env.workflowBundlePath ?? defaultBundlePath();
   const worker = await Worker.create({
     connection: opts.connection,
     namespace,
@@ -70,5 +80,36 @@ export async function createStarwaveWorker(opts: StarwaveWorkerOptions): Promise
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 200,
     ...opts.workerOptions,
   });
-  return { worker, close: () => clients.close() };
+  return { worker, close: async () => Promise.all([clients.close(), dataPlane.close()]).then(() => undefined) };
+}
+
+/**
+ * Regions this worker can reach. With endpoint overrides (the emulator or another non-cloud target)
+ * exactly those: a region without one would otherwise become a request to the real cloud. Without
+ * them, the built-in map of the official SDK.
+ */
+export function knownRegions(endpointOverrides: Record<string, string> | undefined): ReadonlySet<string> {
+  const overrides = Object.keys(endpointOverrides ?? {});
+  return new Set(overrides.length > 0 ? overrides : Object.keys(REGION_HOSTS));
+}
+
+/** Instance id → cluster token, from STARWAVE_PROBE_TOKENS_FILE (a JSON map); read once at start. */
+function probeTokens(file: string | undefined): Record<string, string> {
+  if (!file) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([{ path: 'STARWAVE_PROBE_TOKENS_FILE', message: `cannot read ${file} as JSON (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` }]);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+    throw new ConfigError([{ path: 'STARWAVE_PROBE_TOKENS_FILE', message: 'must hold a JSON object mapping instance ids to cluster tokens' }]);
+  }
+  return parsed as Record<string, string>;
+}
+
+/** The workflow bundle `npm run build` leaves next to the compiled code, when present. */
+function defaultBundlePath(): string | undefined {
+  const candidate = path.resolve(__dirname, '..', 'workflow-bundle.js');
+  return existsSync(candidate) ? candidate : undefined;
 }

@@ -6,9 +6,9 @@
  * activity after it checked that holder is no longer running.
  */
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import { acquireLeasesUpdate, leasesQuery, releaseLeasesUpdate, type LeaseGrant } from './messages';
+import { acquireLeasesUpdate, leasesQuery, releaseLeasesUpdate, type LeaseGrant } from '../contracts/messages';
 
-export const LEASE_REGISTRY_ID_PREFIX = 'starwave-leases';
+export { LEASE_REGISTRY_ID_PREFIX } from '../contracts/messages';
 
 export interface LeaseRegistryState {
   /** holder (rollout workflow id) → instance ids it holds */

@@ -1,346 +1,301 @@
 /**
- * The rollout: resolve targets, plan waves, lease the instances, then run the waves one after
- * another (each as a child workflow), with approval gates, bake time, the failure budget, the
- * maintenance-window cutoff and operator control (pause, resume, cancel, approve, setLimits).
+ * The rollout workflow: thin wiring around the pure engine (src/engine). It turns the engine's
+ * commands into activities and timers, hands their results back as events, answers queries from
+ * the engine's state, runs control updates through the engine's validator, and continues-as-new
+ * with the engine's state before history grows large. It decides nothing itself.
  *
- * Its own history stays small whatever the fleet size: a handful of events per wave; per-instance
- * work lives in the wave children, which continue-as-new as they grow.
+ * A Temporal-level cancellation (the Web UI's "Request Cancellation", `temporal workflow cancel`)
+ * is the same graceful cancel as the `cancel` update: launches stop, restarts in flight are watched
+ * to the end, and every instance gets its outcome in the report.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  allHandlersFinished,
   condition,
-  executeChild,
-  getExternalWorkflowHandle,
+  continueAsNew,
+  isCancellation,
+  log,
   proxyActivities,
   setHandler,
-
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities';
-import { planRollout, type RolloutPlan } from '../planning/planner';
-import { resolveBudget, resolveSize, sizeSchema, validateSpec, type RolloutSpec } from '../planning/spec';
-import {
-  approveUpdate,
-  cancelUpdate,
-  pauseUpdate,
-  progressQuery,
-  resumeUpdate,
-  setLimitsUpdate,
-  waveControlSignal,
-  type ControlAck,
-  type LimitsPatch,
-  type ProgressDetail,
-} from './messages';
-import type { InstanceResult, NotStartedReason, RolloutInput, RolloutPhase, RolloutProgress, RolloutReport, WaveControl, WaveLimits, WaveResult } from './types';
+import type { LaunchHeartbeat, WatchInput } from '../contracts/activities';
+import { FAILURE_TYPES, NON_RETRYABLE_FAILURE_TYPES, errorClassOfFailureType, type ErrorClass } from '../contracts/errors';
+import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate } from '../contracts/messages';
+import type { ApproveArgs, CancelArgs, ControlAck, ControlBase, LimitsPatch, RolloutInput, RolloutReport, SkipArgs } from '../contracts/rollout';
+import { RolloutEngine, type ControlEvent, type EngineCommand, type EngineEvent, type EngineState } from '../engine';
+import { validateSpec } from '../planning/spec';
 import { workflowNow } from './clock';
-import { notStartedDetail } from './outcomes';
-import { waveWorkflow } from './wave';
 
-const { resolveTargets } = proxyActivities<Pick<RolloutActivities, 'resolveTargets'>>({
+/** Default continue-as-new threshold: well below Temporal's 10,240-event warning. */
+export const DEFAULT_HISTORY_LIMIT = 7_000;
+
+const setup = proxyActivities<Pick<RolloutActivities, 'resolveTargets'>>({
   startToCloseTimeout: '5m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: ['StarRocks.auth', 'StarRocks.permission', 'StarRocks.bad_request', 'StarRocks.unsupported'] },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
+});
+const estimates = proxyActivities<Pick<RolloutActivities, 'estimateRestarts'>>({
+  startToCloseTimeout: '15m',
+  heartbeatTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
 });
 const leases = proxyActivities<Pick<RolloutActivities, 'acquireLeases' | 'releaseLeases'>>({
   startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 30, nonRetryableErrorTypes: ['LeaseConflict'] },
+  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 30, nonRetryableErrorTypes: [FAILURE_TYPES.leaseConflict] },
+});
+const launches = proxyActivities<Pick<RolloutActivities, 'launchRestart'>>({
+  startToCloseTimeout: '60s',
+  // Throttled and transient errors retry until this runs out; the rest come back as results.
+  scheduleToCloseTimeout: '5m',
+  // A launch makes two or three calls, each of which may be throttled: keep the backoff gentle so a
+  // storm costs seconds, not minutes (throttling answers override it with their Retry-After).
+  retry: { initialInterval: '500ms', backoffCoefficient: 1.5, maximumInterval: '10s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
 });
 
-/** Reports of rollouts up to this many targets list every instance; larger ones list the problems. */
-export const REPORT_FULL_LIMIT = 2_000;
+/** The watch proxy for a rollout: its timeouts follow the spec's poll interval (up to 600 s). */
+function watchActivities(pollMs: number, heartbeatSeconds: number) {
+  return proxyActivities<Pick<RolloutActivities, 'watchRegion'>>({
+    // A watch sleeps at most one poll, waits at most five, and makes one listing per poll.
+    startToCloseTimeout: 7 * pollMs + 120_000,
+    heartbeatTimeout: Math.max(heartbeatSeconds * 1000, 10_000),
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+  }).watchRegion;
+}
 
-export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutReport> {
-  const validated = validateSpec(input.spec);
-  if (!validated.ok) {
-    throw ApplicationFailure.create({
-      type: 'InvalidSpec',
-      nonRetryable: true,
-      message: `The rollout spec is invalid: ${validated.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-      details: [validated.problems],
+export async function rolloutWorkflow(input: RolloutInput, resume?: EngineState): Promise<RolloutReport> {
+  let engine: RolloutEngine;
+  if (resume) engine = new RolloutEngine(resume);
+  else {
+    const validated = validateSpec(input.spec);
+    if (!validated.ok) {
+      throw ApplicationFailure.create({
+        type: FAILURE_TYPES.invalidSpec,
+        nonRetryable: true,
+        message: `The rollout spec is invalid: ${validated.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+        details: [validated.problems],
+      });
+    }
+    const startedAtMs = workflowNow();
+    const notAfterMs = windowEnd(input, validated.spec.window.notAfter, startedAtMs);
+    engine = RolloutEngine.start({
+      rolloutId: workflowInfo().workflowId,
+      spec: validated.spec,
+      startedAtMs,
+      ...(input.trigger ? { trigger: input.trigger } : {}),
+      ...(notAfterMs !== undefined ? { notAfterMs } : {}),
     });
   }
-  let spec: RolloutSpec = validated.spec;
-  const info = workflowInfo();
-  const rolloutId = info.workflowId;
-  const startedAtMs = workflowNow();
-  const notAfterMs = windowEnd(input, spec, startedAtMs);
 
-  let phase: RolloutPhase = 'resolving';
-  let paused = false;
-  let cancelRequested = false;
-  let cancelReason: string | undefined;
-  let plan: RolloutPlan | undefined;
-  let currentWave: number | undefined;
-  let currentWaveWorkflowId: string | undefined;
-  const approved = new Set<number>();
-  const results: InstanceResult[] = [];
-  const waveStatus = new Map<number, RolloutProgress['waves'][number]['status']>();
-  let reads = 0;
-  let failures = 0;
+  const spec = engine.state.spec;
+  const watchRegion = watchActivities(spec.instance.pollIntervalSeconds * 1000, spec.instance.heartbeatTimeoutSeconds);
+  const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  const inbox: EngineEvent[] = [];
+  let report: RolloutReport | undefined;
+  let dirty = false;
+  let watchesInFlight = 0;
+  let timerAtMs: number | undefined;
 
-  /** Reports every target of waves `fromWave`.. as not started. */
-  const markNotStarted = (fromWave: number, reason: NotStartedReason): void => {
-    for (const w of plan!.waves.filter((x) => x.number >= fromWave)) {
-      waveStatus.set(w.number, 'not_started');
-      for (const t of w.targets) results.push({ ...t, wave: w.number, outcome: 'not_started', notStartedReason: reason, detail: notStartedDetail(reason) });
+  const post = (event: EngineEvent): void => {
+    inbox.push(event);
+    dirty = true;
+  };
+
+  /**
+   * Runs the engine on one event now. Its commands wait in the outbox for the main loop, which
+   * starts them inside the non-cancellable scope (an update handler runs in the root scope, and a
+   * Temporal cancellation must not cancel the activities a control message started).
+   */
+  const outbox: EngineCommand[] = [];
+  const handle = (event: EngineEvent): void => {
+    outbox.push(...engine.handle(event, workflowNow()));
+    dirty = true;
+  };
+
+  const dispatch = (c: EngineCommand): void => {
+    switch (c.type) {
+      case 'resolve':
+        setup.resolveTargets({ spec: engine.state.spec }).then(
+          (fleet) => post({ type: 'resolved', fleet }),
+          (err) => post({ type: 'resolve_failed', sentence: `The targets could not be resolved: ${innermost(err)}` }),
+        );
+        return;
+      case 'estimate':
+        estimates
+          .estimateRestarts({ region: c.region, instanceIds: c.instanceIds, sinceMs: c.sinceMs, maxPagesPerInstance: 2 })
+          .then(
+            (result) => post({ type: 'estimated', region: c.region, result }),
+            () => post({ type: 'estimate_failed', region: c.region }),
+          );
+        return;
+      case 'acquire_leases':
+        leases.acquireLeases({ holder: engine.state.rolloutId, keys: c.keys }).then(
+          () => post({ type: 'leased' }),
+          (err) => post({ type: 'lease_failed', sentence: innermost(err) }),
+        );
+        return;
+      case 'release_leases':
+        leases.releaseLeases({ holder: engine.state.rolloutId }).then(
+          () => post({ type: 'released' }),
+          // The registry evicts leases of closed rollouts on the next acquire: ending here is safe.
+          () => post({ type: 'released' }),
+        );
+        return;
+      case 'launch':
+        launches.launchRestart(c.input).then(
+          (result) => post({ type: 'launched', instanceId: c.input.instanceId, result }),
+          (err) => post(launchFailed(c.input.instanceId, err)),
+        );
+        return;
+      case 'watch':
+        watchesInFlight++;
+        startWatch(c.input);
+        return;
+      case 'log':
+        log[c.level](c.message, { rolloutId: engine.state.rolloutId, ...c.attrs });
+        return;
+      case 'finish':
+        report = c.report;
+        return;
     }
   };
 
-  const counts = (): RolloutProgress['counts'] => {
-    const c = { targets: plan?.targetCount ?? 0, restarted: 0, failed: 0, skipped: 0, notStarted: 0, inFlight: 0, pending: 0 };
-    for (const r of results) {
-      if (r.outcome === 'restarted') c.restarted++;
-      else if (r.outcome === 'failed') c.failed++;
-      else if (r.outcome === 'skipped') c.skipped++;
-      else c.notStarted++;
-    }
-    c.pending = Math.max(0, c.targets - results.length);
-    return c;
-  };
-
-  const expectedRestartMs = (): number => {
-    const measured = results.filter((r) => r.durationMs !== undefined).map((r) => r.durationMs!).sort((a, b) => a - b);
-    if (measured.length < 3) return spec.instance.expectedRestartSeconds * 1000;
-    return measured[Math.min(measured.length - 1, Math.floor(measured.length * 0.9))]!;
-  };
-
-  const etaMs = (): number | undefined => {
-    if (!plan) return undefined;
-    const remaining = plan.waves.filter((w) => waveStatus.get(w.number) !== 'done' && waveStatus.get(w.number) !== 'not_started');
-    const perRestart = expectedRestartMs();
-    return remaining.reduce(
-      (ms, w) => ms + Math.ceil(w.targets.length / Math.max(1, w.concurrency)) * perRestart + spec.waves.bakeSeconds * 1000,
-      0,
+  const startWatch = (watchInput: WatchInput): void => {
+    watchRegion(watchInput).then(
+      (result) => {
+        watchesInFlight--;
+        post({ type: 'watched', region: watchInput.region, result });
+      },
+      (err) => {
+        watchesInFlight--;
+        post({ type: 'watch_failed', region: watchInput.region, message: innermost(err) });
+      },
     );
   };
 
-  const progress = (detail: ProgressDetail = 'problems'): RolloutProgress => ({
-    rolloutId,
-    name: spec.name,
-    phase: paused && !isFinal(phase) ? 'paused' : phase,
-    paused,
-    cancelRequested,
-    ...(cancelReason ? { cancelReason } : {}),
-    ...(currentWave !== undefined ? { currentWave } : {}),
-    ...(currentWaveWorkflowId ? { currentWaveWorkflowId } : {}),
-    waves: (plan?.waves ?? []).map((w) => ({
-      number: w.number,
-      size: w.targets.length,
-      regions: [...new Set(w.targets.map((t) => t.region))],
-      status: waveStatus.get(w.number) ?? 'pending',
-      approvalRequired: w.approvalRequired,
-    })),
-    counts: counts(),
-    failureBudget: plan?.failureBudget ?? 0,
-    limits: { concurrency: spec.concurrency, failureBudget: spec.failureBudget },
-    startedAtMs,
-    ...(notAfterMs !== undefined ? { notAfterMs } : {}),
-    ...(isFinal(phase) ? {} : { etaMs: etaMs() }),
-    problems: plan?.problems ?? [],
-    instances: detail === 'all' ? results : detail === 'problems' ? results.filter((r) => r.outcome !== 'restarted') : [],
-    ...(detail === 'all' ? {} : { instancesOmitted: detail === 'problems' ? results.filter((r) => r.outcome === 'restarted').length : results.length }),
-    reads,
-  });
+  // ---- queries and control (validated by the engine before they are accepted) ----
 
-  const ack = (): ControlAck => ({ paused, cancelRequested, phase });
-
-  const currentLimits = (waveNumber: number): WaveLimits => {
-    const wave = plan!.waves[waveNumber - 1]!;
-    const regionConcurrency: Record<string, number> = {};
-    for (const region of Object.keys(wave.regionConcurrency)) {
-      const n = wave.targets.filter((t) => t.region === region).length;
-      regionConcurrency[region] = spec.concurrency.perRegion === undefined ? n : resolveSize(spec.concurrency.perRegion, n, { atLeastOne: true });
-    }
-    const limits: WaveLimits = {
-      concurrency: resolveSize(spec.concurrency.global, wave.targets.length, { atLeastOne: true }),
-      regionConcurrency,
-      rolloutBudgetRemaining: resolveBudget(spec.failureBudget.total, plan!.targetCount) - failures,
-    };
-    if (spec.failureBudget.perWave !== undefined) limits.waveBudget = resolveBudget(spec.failureBudget.perWave, wave.targets.length);
-    return limits;
+  setHandler(progressQuery, (detail) => engine.progress(detail ?? 'problems'));
+  const by = (a?: { by?: string }): { by?: string } => (a?.by ? { by: a.by } : {});
+  const guard = (event: ControlEvent): void => {
+    const rejected = engine.validate(event);
+    // The failure type is the error code: callers match on it, never on the sentence.
+    if (rejected) throw ApplicationFailure.create({ type: rejected.code, message: rejected.message, nonRetryable: true, details: rejected.problems ? [rejected.problems] : [] });
   };
-
-  const signalWave = async (control: WaveControl): Promise<void> => {
-    if (!currentWaveWorkflowId) return;
-    try {
-      await getExternalWorkflowHandle(currentWaveWorkflowId).signal(waveControlSignal, control);
-    } catch {
-      // The wave may have just finished; its successor reads the rollout's state when it starts.
-    }
+  const apply = (event: ControlEvent, message: () => string): ControlAck => {
+    handle(event);
+    return engine.ack(message());
   };
+  const pauseOf = (a?: ControlBase): ControlEvent => ({ type: 'pause', ...by(a) });
+  const resumeOf = (a?: ControlBase): ControlEvent => ({ type: 'resume', ...by(a) });
+  const cancelOf = (a?: CancelArgs): ControlEvent => ({ type: 'cancel', ...(a?.reason ? { reason: a.reason } : {}), ...by(a) });
+  const approveOf = (a: ApproveArgs): ControlEvent => ({ type: 'approve', wave: a?.wave, ...by(a) });
+  const limitsOf = (patch: LimitsPatch): ControlEvent => ({ type: 'set_limits', patch });
+  const skipOf = (a: SkipArgs): ControlEvent => ({ type: 'skip', instanceId: a?.instanceId, ...by(a) });
+  setHandler(pauseUpdate, (a) => apply(pauseOf(a), () => pausedMessage(engine)), { validator: (a) => guard(pauseOf(a)) });
+  setHandler(resumeUpdate, (a) => apply(resumeOf(a), () => 'Resumed: launches continue.'), { validator: (a) => guard(resumeOf(a)) });
+  setHandler(cancelUpdate, (a) => apply(cancelOf(a), () => cancelMessage(engine)), { validator: (a) => guard(cancelOf(a)) });
+  setHandler(approveUpdate, (a) => apply(approveOf(a), () => `Wave ${a.wave} approved.`), { validator: (a) => guard(approveOf(a)) });
+  setHandler(setLimitsUpdate, (p) => apply(limitsOf(p), () => 'Limits changed.'), { validator: (p) => guard(limitsOf(p)) });
+  setHandler(skipUpdate, (a) => apply(skipOf(a), () => `${a.instanceId} released: it no longer holds a slot or waits for its turn.`), { validator: (a) => guard(skipOf(a)) });
 
-  setHandler(progressQuery, (detail?: ProgressDetail) => progress(detail));
-  setHandler(pauseUpdate, async () => {
-    paused = true;
-    await signalWave({ paused: true });
-    return ack();
+  // A cancellation requested through Temporal is the graceful cancel.
+  CancellationScope.current().cancelRequested.catch((err: unknown) => {
+    if (isCancellation(err)) post({ type: 'cancel', by: 'temporal', reason: 'cancellation requested through Temporal' });
   });
-  setHandler(resumeUpdate, async () => {
-    paused = false;
-    await signalWave({ paused: false });
-    return ack();
-  });
-  setHandler(cancelUpdate, async ({ reason } = {}) => {
-    cancelRequested = true;
-    if (reason) cancelReason = reason.slice(0, 500);
-    await signalWave({ cancelled: true });
-    return ack();
-  });
-  setHandler(
-    approveUpdate,
-    async ({ wave }) => {
-      approved.add(wave);
-      return ack();
-    },
-    {
-      validator: ({ wave }) => {
-        if (!plan) throw new Error('The rollout is still resolving its targets; approve once its waves are planned.');
-        const planned = plan.waves[wave - 1];
-        if (!planned) throw new Error(`There is no wave ${wave}; this rollout has ${plan.waves.length} waves.`);
-        if (!planned.approvalRequired) throw new Error(`Wave ${wave} has no approval gate (waves.approvalBefore).`);
-        if (approved.has(wave)) throw new Error(`Wave ${wave} is already approved.`);
-      },
-    },
-  );
-  setHandler(
-    setLimitsUpdate,
-    async (patch) => {
-      spec = {
-        ...spec,
-        concurrency: { ...spec.concurrency, ...patch.concurrency },
-        failureBudget: { ...spec.failureBudget, ...patch.failureBudget },
-      };
-      if (plan) plan = { ...plan, failureBudget: resolveBudget(spec.failureBudget.total, plan.targetCount) };
-      if (currentWave !== undefined && plan) await signalWave({ limits: currentLimits(currentWave) });
-      return { concurrency: spec.concurrency, failureBudget: spec.failureBudget };
-    },
-    { validator: validateLimitsPatch },
-  );
 
-  // Resolve and plan.
-  const fleet = await resolveTargets({ spec });
-  reads += fleet.reads;
-  plan = planRollout(spec, fleet);
+  await CancellationScope.nonCancellable(async () => {
+    handle({ type: 'tick' });
+    let drainAsked = false;
+    while (!report) {
+      while ((inbox.length > 0 || outbox.length > 0) && !report) {
+        while (outbox.length > 0 && !report) dispatch(outbox.shift()!);
+        if (inbox.length > 0) handle(inbox.shift()!);
+      }
+      if (report) break;
 
-  // Lease every target so no other running rollout restarts them at the same time.
-  const keys = plan.waves.flatMap((w) => w.targets.map((t) => t.instanceId));
-  await leases.acquireLeases({ holder: rolloutId, keys });
-  let finalPhase: RolloutPhase = 'completed';
-  try {
-    for (const wave of plan.waves) {
-      const markRest = (reason: NotStartedReason): void => markNotStarted(wave.number, reason);
-      if (cancelRequested) {
-        markRest('cancelled');
-        finalPhase = 'cancelled';
-        break;
+      const info = workflowInfo();
+      if (!drainAsked && (info.continueAsNewSuggested || info.historyLength > historyLimit)) {
+        drainAsked = true;
+        handle({ type: 'drain' });
       }
-      if (failures > plan.failureBudget) {
-        markRest('budget');
-        finalPhase = 'stopped_budget';
-        break;
+      if (drainAsked && engine.canContinueAsNew()) {
+        // Restarts in flight are carried forward and watched by the next run; none is re-sent.
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof rolloutWorkflow>(input, engine.snapshotForContinueAsNew());
       }
-      if (wave.approvalRequired && !approved.has(wave.number)) {
-        phase = 'awaiting_approval';
-        currentWave = wave.number;
-        waveStatus.set(wave.number, 'awaiting_approval');
-        const gateTimeoutMs = notAfterMs !== undefined ? Math.max(0, notAfterMs - workflowNow()) : undefined;
-        const opened = gateTimeoutMs !== undefined
-          ? await condition(() => approved.has(wave.number) || cancelRequested, gateTimeoutMs)
-          : (await condition(() => approved.has(wave.number) || cancelRequested), true);
-        if (cancelRequested) {
-          markRest('cancelled');
-          finalPhase = 'cancelled';
-          break;
-        }
-        if (!opened) {
-          markRest('window');
-          finalPhase = 'stopped_window';
-          break;
-        }
+
+      // A timer only when no watch will wake us sooner (a watch returns by the engine's next deadline).
+      const wake = engine.nextWakeAtMs();
+      if (wake !== undefined && watchesInFlight === 0 && (timerAtMs === undefined || wake < timerAtMs)) {
+        timerAtMs = wake;
+        const at = wake;
+        void sleep(Math.max(1, wake - workflowNow())).then(() => {
+          if (timerAtMs === at) timerAtMs = undefined;
+          post({ type: 'tick' });
+        });
       }
-      if (notAfterMs !== undefined && workflowNow() + expectedRestartMs() > notAfterMs) {
-        markRest('window');
-        finalPhase = 'stopped_window';
-        break;
+      if (inbox.length === 0 && outbox.length === 0) {
+        dirty = false;
+        await condition(() => dirty);
       }
-      phase = 'running';
-      currentWave = wave.number;
-      currentWaveWorkflowId = `${rolloutId}/wave-${wave.number}`;
-      waveStatus.set(wave.number, 'running');
-      const waveResult: WaveResult = await executeChild(waveWorkflow, {
-        workflowId: currentWaveWorkflowId,
-        args: [
-          {
-            rolloutId,
-            wave: wave.number,
-            targets: wave.targets,
-            limits: currentLimits(wave.number),
-            policy: spec.instance,
-            ...(notAfterMs !== undefined ? { notAfterMs } : {}),
-            expectedRestartMs: expectedRestartMs(),
-            paused,
-            cancelled: cancelRequested,
-            ...(input.historyLimit ? { historyLimit: input.historyLimit } : {}),
-          },
-        ],
-      });
-      results.push(...waveResult.results);
-      failures += waveResult.failures;
-      reads += waveResult.reads;
-      waveStatus.set(wave.number, 'done');
-      currentWaveWorkflowId = undefined;
-      if (waveResult.stopReason) {
-        const reason = waveResult.stopReason;
-        markNotStarted(wave.number + 1, reason);
-        finalPhase = reason === 'budget' ? 'stopped_budget' : reason === 'cancelled' ? 'cancelled' : 'stopped_window';
-        break;
-      }
-      const isLast = wave.number === plan.waves.length;
-      if (!isLast && spec.waves.bakeSeconds > 0) {
-        phase = 'baking';
-        await condition(() => cancelRequested, spec.waves.bakeSeconds * 1000);
-      }
-      // Paused between waves: hold here until resumed or cancelled.
-      if (paused) await condition(() => !paused || cancelRequested);
     }
-  } finally {
-    await leases.releaseLeases({ holder: rolloutId });
+  });
+  await condition(allHandlersFinished);
+  return report!;
+}
+
+/** A launch activity that failed for good: its class, and whether its last attempt was about to send. */
+function launchFailed(instanceId: string, err: unknown): EngineEvent {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  let errorClass: ErrorClass | 'timeout' | undefined;
+  let maybeSentAtMs: number | undefined;
+  let message = innermost(err);
+  if (cause instanceof TimeoutFailure) {
+    errorClass = 'timeout';
+    const hb = cause.lastHeartbeatDetails as LaunchHeartbeat | undefined;
+    if (hb?.aboutToSendAtMs !== undefined) maybeSentAtMs = hb.aboutToSendAtMs;
+    const last = cause.cause instanceof ApplicationFailure ? cause.cause : undefined;
+    if (last) {
+      errorClass = errorClassOfFailureType(last.type) ?? 'timeout';
+      message = last.message;
+    }
+  } else if (cause instanceof ApplicationFailure) {
+    errorClass = errorClassOfFailureType(cause.type);
   }
-  if (finalPhase === 'completed' && failures > 0 && failures > plan.failureBudget) finalPhase = 'stopped_budget';
-  phase = finalPhase;
-  currentWave = undefined;
-  // Above REPORT_FULL_LIMIT targets the result lists only what did not restart (the payload limit is
-  // 2 MB); every instance's record stays in the wave workflows' results.
-  return { ...progress(results.length > REPORT_FULL_LIMIT ? 'problems' : 'all'), finishedAtMs: workflowNow() };
+  return {
+    type: 'launch_failed',
+    instanceId,
+    message,
+    ...(errorClass ? { errorClass } : {}),
+    ...(maybeSentAtMs !== undefined ? { maybeSentAtMs } : {}),
+  };
 }
 
-function isFinal(phase: RolloutPhase): boolean {
-  return ['completed', 'stopped_budget', 'stopped_window', 'cancelled', 'failed'].includes(phase);
+function innermost(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(err);
 }
 
-function windowEnd(input: RolloutInput, spec: RolloutSpec, startedAtMs: number): number | undefined {
+function pausedMessage(engine: RolloutEngine): string {
+  const flying = engine.progress('summary').counts.inFlight;
+  return `Paused: no new restarts${flying ? `; ${flying} in flight finish` : ''}. Resume with "starwave resume".`;
+}
+
+function cancelMessage(engine: RolloutEngine): string {
+  const flying = engine.progress('summary').counts.inFlight;
+  return `Cancelling: no new restarts${flying ? `; ${flying} in flight are watched to the end` : ''}; the rest is reported not started.`;
+}
+
+function windowEnd(input: RolloutInput, specNotAfter: string | undefined, startedAtMs: number): number | undefined {
   const candidates: number[] = [];
-  if (spec.window.notAfter) candidates.push(Date.parse(spec.window.notAfter));
+  if (specNotAfter) candidates.push(Date.parse(specNotAfter));
   if (input.notAfter) candidates.push(Date.parse(input.notAfter));
   if (input.windowSeconds !== undefined) candidates.push(startedAtMs + input.windowSeconds * 1000);
   return candidates.length ? Math.min(...candidates) : undefined;
-}
-
-/** Update validator: rejects a patch before it is written to history. */
-export function validateLimitsPatch(patch: LimitsPatch): void {
-  const problems: string[] = [];
-  const check = (path: string, value: unknown, positive: boolean): void => {
-    if (value === undefined) return;
-    const parsed = sizeSchema.safeParse(value);
-    if (!parsed.success) problems.push(`${path}: must be a whole number or a percentage such as "10%"`);
-    else if (positive && (value === 0 || value === '0%')) problems.push(`${path}: must be at least 1`);
-  };
-  if (typeof patch !== 'object' || patch === null) throw new Error('setLimits needs an object such as {"concurrency":{"global":10}}.');
-  check('concurrency.global', patch.concurrency?.global, true);
-  check('concurrency.perRegion', patch.concurrency?.perRegion, true);
-  check('failureBudget.total', patch.failureBudget?.total, false);
-  check('failureBudget.perWave', patch.failureBudget?.perWave, false);
-  const known = new Set(['concurrency', 'failureBudget']);
-  for (const key of Object.keys(patch)) if (!known.has(key)) problems.push(`${key}: unknown field (use concurrency or failureBudget)`);
-  if (!patch.concurrency && !patch.failureBudget) problems.push('give concurrency and/or failureBudget');
-  if (problems.length) throw new Error(`Invalid limits: ${problems.join('; ')}`);
 }

@@ -162,7 +162,12 @@ export class Harness {
 
   private knownDown(id: string): boolean {
     const m = this.model.get(id)!;
-    return !m.released && (m.launchOpen || m.ourRestartOpen || m.lastKnown === 'down');
+    // A terminal status (failed for good, released) is not waited for: the rule.
+    const terminal = m.lastStatus !== undefined && ['FAILED', 'GONE'].includes(classifyInstanceStatus(m.lastStatus));
+    if (m.released) return false;
+    if (m.launchOpen) return true;
+    if (terminal && m.lastKnown === 'down') return false;
+    return m.ourRestartOpen || m.lastKnown === 'down';
   }
 
   private checkLaunch(input: LaunchInput): void {
@@ -267,8 +272,10 @@ export class Harness {
           const running = classifyInstanceStatus(obs.status) === 'READY';
           m.lastKnown = running ? 'up' : 'down';
           m.lastStatus = obs.status;
-          // Our restart stops counting once the instance is seen running again (and healthy, with the gate).
+          // Our restart stops counting once the instance is seen running again (and healthy, with the gate),
+          // or failed for good.
           if (m.ourRestartOpen && running && (!this.spec.health.enabled || obs.health?.ok === true)) m.ourRestartOpen = false;
+          if (m.ourRestartOpen && classifyInstanceStatus(obs.status) === 'FAILED') m.ourRestartOpen = false;
         }
         return;
       }

@@ -9,7 +9,7 @@ import { staticCredentials } from '../../src/starrocks/credentials';
 import { createStarwaveWorker, workflowsPath } from '../../src/worker/worker';
 import { rolloutWorkflow } from '../../src/workflows/rollout';
 import { parseSpec, rolloutWorkflowId, type RolloutSpecInput } from '../../src/planning/spec';
-import type { RolloutInput, RolloutReport } from '../../src/workflows/types';
+import type { RolloutInput, RolloutReport } from '../../src/contracts/rollout';
 import { closeClient, connectClient, connectWorkerConnection, uniqueId, uniqueTaskQueue } from './temporal';
 
 // Worker logs at ERROR only: the suite's output should show test results, not activity chatter.
