@@ -60,6 +60,16 @@ const MAX_CLOCK_SKEW_MS = 365 * 86_400_000;
 const nonNegativeMs = z.number().int().min(0);
 const stringList = z.array(z.string().min(1));
 
+/**
+ * `HH:MM-HH:MM` (spec §3.2, §11): the instance's maintenance window in the region's local time,
+ * e.g. `00:00-06:00` or `03:00-04:00`; it may wrap midnight (`22:00-02:00`), must not be empty.
+ */
+export const maintainablePeriodSchema = z
+  .string()
+  // abort: a malformed value gets one problem, not also "start and end must differ".
+  .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, { error: 'must be HH:MM-HH:MM with hours 00-23, e.g. 00:00-06:00', abort: true })
+  .refine((v) => v.slice(0, 5) !== v.slice(6), 'start and end must differ');
+
 export const tagSchema = z.object({ Key: z.string(), Value: z.string() }).strict();
 export type Tag = z.infer<typeof tagSchema>;
 
@@ -110,7 +120,7 @@ export const instanceSeedSchema = instanceBehaviourSchema
     packageType: z.enum(['official', 'trial']).optional(),
     payType: z.enum(['prePaid', 'postPaid']).optional(),
     architecture: z.enum(['onEci', 'onECS', 'onBareMetal']).optional(),
-    maintainablePeriod: z.string().optional(),
+    maintainablePeriod: maintainablePeriodSchema.optional(),
   })
   .strict();
 export type InstanceSeed = z.infer<typeof instanceSeedSchema>;
@@ -174,6 +184,8 @@ export const instancePatchSchema = instanceBehaviourSchema
     status: z.enum(WIRE_INSTANCE_STATUSES).optional(),
     instanceName: z.string().min(1).optional(),
     tags: z.array(tagSchema).optional(),
+    /** The maintenance window DescribeInstances reports (as ModifyMaintainableTime would set it). */
+    maintainablePeriod: maintainablePeriodSchema.optional(),
   })
   .strict();
 export type InstancePatch = z.infer<typeof instancePatchSchema>;

@@ -154,6 +154,7 @@ export class EmulatorState implements WorldContext {
     if (!instance) return undefined;
     if (patch.instanceName !== undefined) instance.instanceName = patch.instanceName;
     if (patch.tags !== undefined) instance.tags = patch.tags;
+    if (patch.maintainablePeriod !== undefined) instance.maintainablePeriod = patch.maintainablePeriod;
     for (const key of ['restartDurationMs', 'stuck', 'failRestart'] as const) {
       if (patch[key] !== undefined) (instance as unknown as Record<string, unknown>)[key] = patch[key];
     }
