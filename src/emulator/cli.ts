@@ -226,7 +226,7 @@ export function registerEmulatorCommand(program: Command): Command {
     .option('--seed <n>', 'PRNG seed for ids, durations and faults', '1')
     .option('--duration <spec>', 'restart duration: fixed:<ms> | uniform:<min>-<max> | lognormal:<median>,<sigma>')
     .option('--faults <json|@file>', 'initial faults as JSON text or @path to a JSON file')
-    .option('--max-page-size <n>', 'DescribeInstances page-size cap', '100')
+    .option('--max-page-size <n>', 'PageSize cap of DescribeInstances, DescribeNodeGroups and ListOperationHistory', '100')
     .option('--host <address>', 'listen address (0.0.0.0 to serve other containers; it has no authentication beyond the fake keys)', '127.0.0.1')
     .option('--fe-port <n>', 'data plane: FE HTTP port on every instance address (0 = random)', '0')
     .option('--be-port <n>', 'data plane: BE/CN HTTP port on every instance address (0 = random)', '0')

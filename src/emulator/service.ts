@@ -93,6 +93,17 @@ function required(ctx: ServiceContext, name: string): string | GatewayError {
   return v;
 }
 
+/**
+ * PageSize of the list operations: the integer bounds of DescribeInstances' metadata (1..100000;
+ * the spec documents no bound for DescribeNodeGroups / ListOperationHistory), then capped at the
+ * emulator's maxPageSize (100) like DescribeInstances. Capping, not rejecting: a client that asks
+ * for more gets fewer items than it asked for and must page by Total (the conservative reading).
+ */
+function pageSizeParam(ctx: ServiceContext): number | GatewayError {
+  const requested = intParam(ctx, 'PageSize', 10, 1, 100_000);
+  return isErr(requested) ? requested : Math.min(requested, ctx.state.maxPageSize);
+}
+
 function page<T>(items: T[], pageNumber: number, pageSize: number): T[] {
   return items.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
 }
@@ -185,9 +196,8 @@ function parseTagFilter(raw: string): Array<{ Key: string; Value?: string }> | u
 function describeInstances(ctx: ServiceContext): ServiceAnswer | GatewayError {
   const pageNumber = intParam(ctx, 'PageNumber', 1, 1, 10_000);
   if (isErr(pageNumber)) return pageNumber;
-  const requestedSize = intParam(ctx, 'PageSize', 10, 1, 100_000);
-  if (isErr(requestedSize)) return requestedSize;
-  const pageSize = Math.min(requestedSize, ctx.state.maxPageSize);
+  const pageSize = pageSizeParam(ctx);
+  if (isErr(pageSize)) return pageSize;
   let tagFilter: Array<{ Key: string; Value?: string }> = [];
   const rawTag = ctx.query['Tag'];
   if (rawTag) {
@@ -236,7 +246,7 @@ function nodeGroupEndpoint(ctx: ServiceContext, instance: EmulatorInstance, comp
 function describeNodeGroups(ctx: ServiceContext): ServiceAnswer | GatewayError {
   const pageNumber = intParam(ctx, 'PageNumber', 1, 1, 10_000);
   if (isErr(pageNumber)) return pageNumber;
-  const pageSize = intParam(ctx, 'PageSize', 10, 1, 100);
+  const pageSize = pageSizeParam(ctx);
   if (isErr(pageSize)) return pageSize;
   const clusterId = ctx.query['ClusterId'];
   if (!clusterId) return fail(ctx, 'Invalid params: [ClusterId is required].', []);
@@ -316,7 +326,7 @@ function listOperationHistory(ctx: ServiceContext): ServiceAnswer | GatewayError
   if (isErr(instanceId)) return instanceId;
   const pageNumber = intParam(ctx, 'PageNumber', 1, 1, 10_000);
   if (isErr(pageNumber)) return pageNumber;
-  const pageSize = intParam(ctx, 'PageSize', 10, 1, 100);
+  const pageSize = pageSizeParam(ctx);
   if (isErr(pageSize)) return pageSize;
   const start = intParam(ctx, 'StartTime', 0, 0, Number.MAX_SAFE_INTEGER);
   if (isErr(start)) return start;

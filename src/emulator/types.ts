@@ -42,7 +42,7 @@ export interface EmulatorOptions {
   restartDuration?: DurationDistribution;
   /** FastMode multiplies the drawn duration by this (default 0.5). */
   fastModeFactor?: number;
-  /** DescribeInstances page-size cap (default 100). */
+  /** PageSize cap of DescribeInstances, DescribeNodeGroups and ListOperationHistory (default 100). */
   maxPageSize?: number;
   /** Accepted key pairs (default one pair, {@link DEFAULT_KEY}). */
   keys?: EmulatorKey[];

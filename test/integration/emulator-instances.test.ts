@@ -47,3 +47,25 @@ describe('MaintainablePeriod', () => {
     });
   });
 });
+
+describe('paging of DescribeNodeGroups and ListOperationHistory', () => {
+  it('PageSize above the cap is capped (not rejected): pages of at most 100, Total = all, defaults 10', async () => {
+    emu = await startEmulator({ fleet: { generate: { regions: ['cn-hangzhou'], perRegion: 1 }, restartHistory: { perInstance: 130 } } });
+    const base = emu.endpoints['cn-hangzhou']!;
+    const id = emu.instances()[0]!.instanceId;
+    const list = async (query: Record<string, string | number>) => (await signedCall({ baseUrl: base, action: 'ListOperationHistory', query: { InstanceId: id, ...query } })).json!;
+    const big = await list({ PageSize: 500 });
+    expect(big).toMatchObject({ Success: true, Total: 130 });
+    expect(big['Data']).toHaveLength(100);
+    expect((await list({ PageSize: 500, PageNumber: 2 }))['Data']).toHaveLength(30);
+    expect((await list({}))['Data']).toHaveLength(10);
+    const tooBig = await signedCall({ baseUrl: base, action: 'ListOperationHistory', query: { InstanceId: id, PageSize: 100_001 } });
+    expect([tooBig.status, tooBig.json?.['Code']]).toEqual([400, 'InvalidParameter']);
+
+    const groups = await signedCall({ baseUrl: base, action: 'DescribeNodeGroups', query: { ClusterId: id, PageSize: 1_000 } });
+    expect(groups.json).toMatchObject({ Success: true, Total: 2 });
+    expect(groups.json?.['Data']).toHaveLength(2);
+    const zero = await signedCall({ baseUrl: base, action: 'DescribeNodeGroups', query: { ClusterId: id, PageSize: 0 } });
+    expect([zero.status, zero.json?.['Code']]).toEqual([400, 'InvalidParameter']);
+  });
+});
