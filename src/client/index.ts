@@ -19,6 +19,7 @@
  * const report = await getReport(client, workflowId, { runId }); // waits for the end
  * ```
  */
+import type { SearchAttributePair } from '@temporalio/common';
 import {
   WorkflowExecutionAlreadyStartedError,
   type CalendarSpec,
@@ -32,6 +33,7 @@ import { StarwaveError } from '../contracts/errors';
 import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate } from '../contracts/messages';
 import { WORKFLOW_TYPE, isFinalPhase, type ControlAck, type LimitsPatch, type ProgressDetail, type RolloutInput, type RolloutProgress, type RolloutReport } from '../contracts/rollout';
 import { parseSpec, rolloutWorkflowId, type RolloutSpec, type RolloutSpecInput } from '../planning/spec';
+import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { rootMessage, toStarwaveError } from './errors';
 
 export { DEFAULT_TASK_QUEUE } from '../config/env';
@@ -80,15 +82,26 @@ export async function startRollout(client: Client, specInput: RolloutSpecInput |
   const spec = parseSpec(specInput);
   const workflowId = rolloutWorkflowId(spec);
   const input: RolloutInput = { spec, ...(opts.trigger ? { trigger: opts.trigger } : {}), ...(opts.notAfter ? { notAfter: opts.notAfter } : {}) };
+  const options = {
+    taskQueue: opts.taskQueue ?? taskQueueFromEnv(),
+    workflowId,
+    args: [input],
+    // A requestId never starts twice; a name starts a new run once its last run has closed.
+    workflowIdReusePolicy: spec.requestId ? ('REJECT_DUPLICATE' as const) : ('ALLOW_DUPLICATE' as const),
+    workflowIdConflictPolicy: 'FAIL' as const,
+    staticSummary: `starwave rollout ${spec.name}`,
+    staticDetails: staticDetailsOf(spec, opts.trigger),
+  };
   try {
-    const handle = await client.workflow.start(WORKFLOW_TYPE, {
-      taskQueue: opts.taskQueue ?? taskQueueFromEnv(),
-      workflowId,
-      args: [input],
-      // A requestId never starts twice; a name starts a new run once its last run has closed.
-      workflowIdReusePolicy: spec.requestId ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
-      workflowIdConflictPolicy: 'FAIL',
-    });
+    let handle;
+    try {
+      handle = await client.workflow.start(WORKFLOW_TYPE, { ...options, typedSearchAttributes: searchAttributesOf(spec, opts.trigger) });
+    } catch (err) {
+      // A server without starwave's search attributes registered: start without them (the rollout
+      // then does not show in `starwave list --name/--status` filters, only in the plain list).
+      if (!isUnknownSearchAttribute(err)) throw err;
+      handle = await client.workflow.start(WORKFLOW_TYPE, options);
+    }
     return { workflowId, runId: handle.firstExecutionRunId, existing: false };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw toStarwaveError(err);
@@ -100,6 +113,37 @@ export async function startRollout(client: Client, specInput: RolloutSpecInput |
         `Follow it with "starwave status ${workflowId}", or cancel it with "starwave cancel ${workflowId}".`,
     );
   }
+}
+
+/** The search attributes a rollout starts with (src/contracts/search-attributes.ts). */
+export function searchAttributesOf(spec: RolloutSpec, trigger?: string): SearchAttributePair[] {
+  const regions = [...new Set([...spec.targets.instances.map((i) => i.region), ...spec.targets.selectors.flatMap((s) => s.regions)])].sort();
+  return [
+    { key: SEARCH_ATTRIBUTES.name, value: spec.name },
+    { key: SEARCH_ATTRIBUTES.phase, value: 'resolving' },
+    { key: SEARCH_ATTRIBUTES.regions, value: regions },
+    ...(trigger ? [{ key: SEARCH_ATTRIBUTES.trigger, value: trigger }] : []),
+  ] as SearchAttributePair[];
+}
+
+function isUnknownSearchAttribute(err: unknown): boolean {
+  const text = err instanceof Error ? `${err.message} ${err.cause instanceof Error ? err.cause.message : ''}` : String(err);
+  // INVALID_ARGUMENT from the frontend, e.g. "search attribute StarwaveName is not defined".
+  return /search attribute/i.test(text) && /not (defined|registered)|unknown/i.test(text);
+}
+
+/** The Web UI's static details of a rollout: what it restarts and how (Markdown). */
+export function staticDetailsOf(spec: RolloutSpec, trigger?: string): string {
+  const selectors = spec.targets.selectors.map((s) => `${s.regions.join(', ')}${s.instanceName ? ` name ${s.instanceName}` : ''}${s.tags ? ` tags ${JSON.stringify(s.tags)}` : ''}`);
+  return [
+    `**Rollout ${spec.name}**${trigger ? ` (started by ${trigger})` : ''}`,
+    '',
+    `- targets: ${[...selectors, ...(spec.targets.instances.length ? [`${spec.targets.instances.length} listed instance(s)`] : [])].join('; ')}${spec.targets.exclude.length ? `; ${spec.targets.exclude.length} excluded` : ''}`,
+    `- regions: ${spec.regions.mode}${spec.regions.order.length ? `, ${spec.regions.order.join(' → ')} first` : ''}`,
+    `- waves: ${JSON.stringify(spec.waves.sizes)}${spec.waves.approvalBefore.length ? `, approval before ${spec.waves.approvalBefore.join(', ')}` : ''}${spec.waves.bakeSeconds ? `, bake ${spec.waves.bakeSeconds}s` : ''}`,
+    `- concurrency: ${spec.concurrency.global}${spec.concurrency.perRegion !== undefined ? `, ${spec.concurrency.perRegion} per region` : ''}; failure budget ${spec.failureBudget.total}${spec.failureBudget.perWave !== undefined ? ` (${spec.failureBudget.perWave} per wave)` : ''}`,
+    ...(spec.health.enabled ? [`- health gate: on${spec.health.proveRestart ? ', proof of restart' : ''}`] : []),
+  ].join('\n');
 }
 
 export interface RolloutStatus {
@@ -340,6 +384,9 @@ export async function createSchedule(client: Client, opts: CreateScheduleOptions
         workflowId: scheduledWorkflowIdPrefix(spec),
         taskQueue: opts.taskQueue ?? taskQueueFromEnv(),
         args: [input],
+        typedSearchAttributes: searchAttributesOf(spec, `schedule:${opts.id}`),
+        staticSummary: `starwave rollout ${spec.name} (schedule ${opts.id})`,
+        staticDetails: staticDetailsOf(spec, `schedule:${opts.id}`),
       },
       policies: { overlap: 'SKIP', catchupWindow: '1m' },
       state: { paused: opts.paused ?? false, ...(opts.note ? { note: opts.note } : {}) },

@@ -3,6 +3,7 @@
  * bound to 127.0.0.1, ready once the frontend answers a real call, killed when this process goes away.
  * Finding or building the CLI itself is resolve-cli.ts.
  */
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../contracts/search-attributes';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -61,6 +62,8 @@ export async function startDevServer(opts: StartDevServerOptions = {}): Promise<
     args.push('--db-filename', resolve(opts.dbFile));
   }
   if (namespace !== 'default') args.push('--namespace', namespace);
+  // starwave's typed search attributes (rollout name, phase, regions, trigger) for visibility queries.
+  for (const sa of SEARCH_ATTRIBUTE_DEFINITIONS) args.push('--search-attribute', `${sa.name}=${sa.type}`);
   args.push('--log-level', 'warn');
 
   log(`Starting ${cliPath} ${args.join(' ')}`);

@@ -19,8 +19,10 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities';
@@ -29,8 +31,10 @@ import { FAILURE_TYPES, NON_RETRYABLE_FAILURE_TYPES, errorClassOfFailureType, ty
 import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate } from '../contracts/messages';
 import type { ApproveArgs, CancelArgs, ControlAck, ControlBase, LimitsPatch, RolloutInput, RolloutReport, SkipArgs } from '../contracts/rollout';
 import { RolloutEngine, type ControlEvent, type EngineCommand, type EngineEvent, type EngineState } from '../engine';
+import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { validateSpec } from '../planning/spec';
 import { workflowNow } from './clock';
+import { currentDetails } from './details';
 
 /** Default continue-as-new threshold: well below Temporal's 10,240-event warning. */
 export const DEFAULT_HISTORY_LIMIT = 7_000;
@@ -208,6 +212,26 @@ export async function rolloutWorkflow(input: RolloutInput, resume?: EngineState)
     if (isCancellation(err)) post({ type: 'cancel', by: 'temporal', reason: 'cancellation requested through Temporal' });
   });
 
+  // Search attributes are upserted only when the starter set them (so they are registered on this server).
+  const visible = workflowInfo().typedSearchAttributes.get(SEARCH_ATTRIBUTES.name) !== undefined;
+  let shownPhase: string | undefined;
+  let shownDetails: string | undefined;
+  const show = (): void => {
+    const p = engine.progress('summary');
+    if (visible && p.phase !== shownPhase) {
+      shownPhase = p.phase;
+      upsertSearchAttributes([
+        { key: SEARCH_ATTRIBUTES.phase, value: p.phase },
+        ...(engine.state.plan ? [{ key: SEARCH_ATTRIBUTES.regions, value: engine.state.plan.regions }] : []),
+      ]);
+    }
+    const details = currentDetails(p);
+    if (details !== shownDetails) {
+      shownDetails = details;
+      setCurrentDetails(details);
+    }
+  };
+
   await CancellationScope.nonCancellable(async () => {
     handle({ type: 'tick' });
     let drainAsked = false;
@@ -240,11 +264,14 @@ export async function rolloutWorkflow(input: RolloutInput, resume?: EngineState)
         });
       }
       if (inbox.length === 0 && outbox.length === 0) {
+        show();
         dirty = false;
         await condition(() => dirty);
       }
     }
   });
+  show();
+  if (visible) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: report!.phase }]);
   await condition(allHandlersFinished);
   return report!;
 }
