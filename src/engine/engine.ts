@@ -597,6 +597,8 @@ export class RolloutEngine {
     delete st.bakeUntilMs;
     // Targets released by hand before their wave are not queued again.
     st.queue = Array.from({ length: wave.count }, (_, k) => wave.first + k).filter((i) => st.targets[i]!.s === 'queued');
+    // Targets known down go first: they hold a slot already, so their turn costs no availability.
+    st.queue = [...st.queue.filter((i) => st.targets[i]!.downQueued), ...st.queue.filter((i) => !st.targets[i]!.downQueued)];
     if (st.stop) return this.endRollout();
     if (wave.approvalRequired && st.approved[String(n)] === undefined) {
       st.stage = 'gate';

@@ -70,6 +70,8 @@ function applyOne(e: RolloutEngine, idx: number, obs: WatchObservation, atMs: nu
   const st = e.state;
   const t = st.targets[idx]!;
   const status = obs.status;
+  // What it was waiting in, before this observation (for the report).
+  const waitedIn = { ...t };
   if (status !== null && status !== t.st) e.update(idx, { st: status });
   switch (t.s) {
     case 'restarting': {
@@ -129,13 +131,13 @@ function applyOne(e: RolloutEngine, idx: number, obs: WatchObservation, atMs: nu
       if (classifyInstanceStatus(status) === 'READY') {
         // It runs again: back to the front of the queue for its own restart (its slot frees now and is
         // taken again under the limits like any launch).
-        e.update(idx, { s: 'queued', waited: waitedOf(t, atMs) }, ['waitUntil']);
+        e.update(idx, { s: 'queued', waited: waitedOf(waitedIn, atMs) }, ['waitUntil']);
         st.queue = [idx, ...st.queue.filter((i) => i !== idx)];
         return;
       }
       if (!holdsWhileIn(status)) {
         // Failed for good while it waited: it will not run again by itself.
-        e.update(idx, { s: 'failed', failure: 'not_running', waited: waitedOf(t, atMs) }, ['waitUntil', 'down']);
+        e.update(idx, { s: 'failed', failure: 'not_running', waited: waitedOf(waitedIn, atMs) }, ['waitUntil', 'down']);
         e.countFailure();
         return;
       }

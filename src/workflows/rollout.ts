@@ -272,7 +272,8 @@ export async function rolloutWorkflow(input: RolloutInput, resume?: EngineState)
   });
   show();
   if (visible) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: report!.phase }]);
-  await condition(allHandlersFinished);
+  // Still non-cancellable: after a Temporal cancellation the root scope is cancelled, and the report must still be returned.
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   return report!;
 }
 

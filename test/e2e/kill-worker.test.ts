@@ -8,8 +8,9 @@ import type { Client } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Emulator } from '../../src/emulator';
 import { maxConcurrentRestarting, multipleRestarts } from '../../src/emulator/invariants';
-import type { RolloutReport } from '../../src/workflows/types';
-import { connectTemporal, exactlyOnce, makeFleet, spawnChildWorker, startFleetEmulator, startRollout, workflowBundleFile, type ChildWorker } from '../../bench/harness';
+import type { RolloutReport } from '../../src/contracts/rollout';
+import { exactlyOnce, makeFleet, startFleetEmulator, startRollout } from '../support/fleets';
+import { connectTemporal, spawnChildWorker, workflowBundleFile, type ChildWorker } from '../support/processes';
 import { temporalAddress, uniqueTaskQueue } from '../support/temporal';
 
 const cleanup: Array<() => Promise<unknown>> = [];
