@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { maxConcurrentRestarting, multipleRestarts } from '../../src/emulator/invariants';
-import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, waveProgressQuery } from '../../src/workflows/messages';
-import type { RolloutProgress } from '../../src/workflows/types';
+import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate } from '../../src/contracts/messages';
+import type { RolloutProgress } from '../../src/contracts/rollout';
 import { fleet, startStack, type Stack } from '../support/stack';
 
 let stack: Stack | undefined;
@@ -61,27 +61,26 @@ describe('operator control', () => {
     expect(await rejection(handle.executeUpdate(approveUpdate, { args: [{ wave: 1 }] }))).toMatch(/Wave 1 has no approval gate/);
     expect(await rejection(handle.executeUpdate(approveUpdate, { args: [{ wave: 7 }] }))).toMatch(/There is no wave 7/);
     expect(await rejection(handle.executeUpdate(setLimitsUpdate, { args: [{ concurrency: { global: 0 } }] }))).toMatch(/concurrency\.global: must be at least 1/);
+    // A misspelt key is rejected by path, not acknowledged and ignored.
+    expect(await rejection(handle.executeUpdate(setLimitsUpdate, { args: [{ concurency: { global: 2 } } as never] }))).toMatch(/concurency: unknown field/);
 
     const limits = await handle.executeUpdate(setLimitsUpdate, { args: [{ concurrency: { global: 3 } }] });
-    expect(limits.concurrency.global).toBe(3);
+    expect(limits.limits.concurrency.global).toBe(3);
+    expect(limits.message).toMatch(/Limits changed/);
     const wave2Start = stack.emulator.record().nextSeq;
     await handle.executeUpdate(approveUpdate, { args: [{ wave: 2 }] });
 
     // Pause once wave 2 is under way: in-flight restarts finish, no new one starts.
     await until('wave 2 restarts', () => (restarts() >= 4 ? true : undefined));
-    const ack = await handle.executeUpdate(pauseUpdate);
-    expect(ack.paused).toBe(true);
+    const ack = await handle.executeUpdate(pauseUpdate, { args: [{ by: 'test' }] });
+    expect(ack).toMatchObject({ paused: true, phase: 'paused' });
+    await until('in-flight restarts to drain', async () => ((await progress()).inFlight.length === 0 ? true : undefined));
     const pausedAt = restarts();
-    await until('in-flight restarts to drain', async () => {
-      const child = stack!.client.workflow.getHandle((await progress()).currentWaveWorkflowId!);
-      const wave = await child.query(waveProgressQuery);
-      return wave.paused && wave.launching.length === 0 && wave.restarting.length === 0 ? true : undefined;
-    });
     await new Promise((r) => setTimeout(r, 1_500));
     expect(restarts()).toBe(pausedAt);
     expect((await progress()).phase).toBe('paused');
 
-    await handle.executeUpdate(resumeUpdate);
+    await handle.executeUpdate(resumeUpdate, { args: [{ by: 'test' }] });
     await until('restarts after resume', () => (restarts() >= pausedAt + 3 ? true : undefined));
     await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'test' }] });
     const report = await handle.result();
@@ -118,12 +117,9 @@ describe('operator control', () => {
       targets: { instances: ids.slice(2).map((instanceId) => ({ region: 'cn-hangzhou', instanceId })) },
       instance: policy,
     });
-    const failure = await second.result().then(
-      () => undefined,
-      (err: Error) => err,
-    );
-    expect(failure).toBeDefined();
-    expect(String((failure as { cause?: { cause?: Error } }).cause?.cause?.message)).toMatch(/being restarted by another running rollout/);
+    const refused = await second.result();
+    expect(refused.phase).toBe('failed');
+    expect(refused.stopSentence).toMatch(/being restarted by another running rollout/);
     expect(stack.emulator.record().restarts.length).toBe(before);
 
     // Once the first finishes, its leases are released and the same targets can be rolled again.

@@ -74,12 +74,13 @@ describe('rollout under faults', () => {
     const busyRestart = record.restarts.find((r) => r.instanceId === busy);
     expect(settled).toBeDefined();
     expect(busyRestart!.seq).toBeGreaterThan(settled!.seq);
-    // The busy instance held a slot while waiting: down instances (ours + the busy one) never exceeded 2.
+    // The busy instance held a slot while waiting, and the stuck one keeps its slot while down: ours
+    // (stuck included) plus the busy one never exceeded 2.
     expect(multipleRestarts(record)).toEqual([]);
     expect(maxConcurrentRestarting(record, { includeFailed: false })).toBeLessThanOrEqual(2);
   });
 
-  it('fails fast on a permission error with the API code, and never sends the restart', async () => {
+  it('a permission error on RestartInstance fails the rollout at once with the API code and the RAM action, and never sends the restart', async () => {
     stack = await startStack({
       ...fleet(['cn-hangzhou'], 3, 200),
       keys: [{ ...DEFAULT_KEY, deniedActions: ['RestartInstance'] }],
@@ -96,7 +97,8 @@ describe('rollout under faults', () => {
     expect(record.restarts).toHaveLength(0);
     // Non-retryable: exactly one RestartInstance attempt reached the API.
     expect(record.calls.filter((c) => c.action === 'RestartInstance')).toHaveLength(1);
-    expect(report.phase).toBe('stopped_budget');
+    expect(report.phase).toBe('failed');
+    expect(report.stopSentence).toMatch(/Forbidden\.RAM.*sr:RestartInstance/);
     const failed = report.instances.filter((r) => r.outcome === 'failed');
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ failure: 'api_error', errorClass: 'permission', apiCode: 'Forbidden.RAM' });
