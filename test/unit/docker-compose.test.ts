@@ -1,12 +1,15 @@
 /**
- * docker-compose.yml cannot run here (no Docker engine), so check its wiring: services, ports, environment,
- * the build context, the commands and that no secret is written into it.
+ * docker-compose.yml and the Dockerfile cannot run here (no Docker engine), so check their wiring: services, ports,
+ * environment, the build, the commands, that no secret is written into them, and that the Temporal part matches what
+ * `npm run cluster` does (same server version, same schema steps: scripts/cluster/layout.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { SCHEMA_DATABASES, schemaSteps, TEMPORAL_SERVER_VERSION } from '../../scripts/cluster/layout';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../src/contracts/search-attributes';
 
 const root = resolve(__dirname, '..', '..');
 const composeText = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
@@ -20,6 +23,8 @@ interface ComposeService {
   ports?: Array<string | number | { target: number; published?: string | number }>;
   expose?: Array<string | number>;
   profiles?: string[];
+  entrypoint?: string | string[];
+  stop_grace_period?: string;
 }
 const compose = parse(composeText) as { services: Record<string, ComposeService> };
 const services = compose.services;
@@ -70,6 +75,29 @@ function commandOf(service: ComposeService): string[] {
   return Array.isArray(command) ? command : command.split(/\s+/).filter(Boolean);
 }
 
+interface DockerStage {
+  from: string;
+  name?: string;
+  instructions: Array<{ op: string; args: string }>;
+}
+
+/** The Dockerfile's stages, each with its instructions (continuation lines joined, comments dropped). */
+function dockerStages(text: string): DockerStage[] {
+  const logical = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const stages: DockerStage[] = [];
+  for (const line of logical) {
+    const [op = '', ...rest] = line.split(/\s+/);
+    const args = rest.join(' ');
+    if (op.toUpperCase() === 'FROM') {
+      const match = /^(\S+)(?:\s+AS\s+(\S+))?/i.exec(args);
+      stages.push({ from: match?.[1] ?? '', ...(match?.[2] ? { name: match[2] } : {}), instructions: [] });
+    } else {
+      stages.at(-1)?.instructions.push({ op: op.toUpperCase(), args });
+    }
+  }
+  return stages;
+}
+
 const starwaveServices = Object.entries(services).filter(([, s]) => commandOf(s)[0] === 'node');
 
 /**
@@ -81,11 +109,51 @@ const PENDING_SUBCOMMANDS = new Set<string>([]);
 describe('docker-compose.yml', () => {
   it('has the Temporal stack and the starwave services', () => {
     expect(Object.keys(services)).toEqual(
-      expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'starwave-worker', 'starwave-api', 'starwave-emulator']),
+      expect.arrayContaining(['postgresql', 'temporal-schema', 'temporal', 'temporal-namespace', 'temporal-ui', 'starwave-worker', 'starwave-api', 'starwave-emulator']),
     );
-    expect(services['temporal']?.image).toMatch(/^temporalio\/auto-setup:/);
     expect(env(services['temporal']!)['DB']).toBe('postgres12');
     expect(services['starwave-emulator']?.profiles).toContain('emulator');
+  });
+
+  it('runs the Temporal server release npm run cluster builds', () => {
+    const version = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
+    expect(services['temporal']?.image).toBe(`temporalio/server:${version}`);
+    for (const name of ['temporal-schema', 'temporal-namespace']) {
+      expect(services[name]?.image, `${name} image`).toMatch(new RegExp(`^temporalio/admin-tools:${version.replace(/\./g, '\\.')}(-|$)`));
+    }
+  });
+
+  it('sets up both schemas with the same temporal-sql-tool steps as npm run cluster, before the server starts', () => {
+    const schema = services['temporal-schema']!;
+    const script = commandOf(schema).join(' ');
+    const lines = script.split('\n').map((line) => line.trim()).filter(Boolean);
+    const expected = SCHEMA_DATABASES.flatMap(({ db, folder }) =>
+      schemaSteps(`/etc/temporal/schema/postgresql/v12/${folder}/versioned`).map((step) => ['temporal-sql-tool', '--db', db, ...step].join(' ')),
+    );
+    expect(lines).toEqual(expected);
+    expect(env(schema)).toMatchObject({ SQL_PLUGIN: 'postgres12', SQL_HOST: 'postgresql', SQL_PORT: '5432', SQL_USER: 'temporal' });
+    expect((schema.depends_on as Record<string, { condition?: string }>)['postgresql']?.condition).toBe('service_healthy');
+    expect((services['temporal']!.depends_on as Record<string, { condition?: string }>)['temporal-schema']?.condition).toBe('service_completed_successfully');
+  });
+
+  it("creates the namespace default and starwave's search attributes before starwave starts", () => {
+    const namespace = services['temporal-namespace']!;
+    const script = commandOf(namespace).join(' ');
+    expect(script).toMatch(/temporal operator namespace create --namespace default\b/);
+    const created = script.split('\n').find((line) => line.includes('search-attribute create')) ?? '';
+    const pairs = [...created.matchAll(/--name (\S+) --type (\S+)/g)].map((m) => ({ name: m[1], type: m[2] }));
+    expect(pairs).toEqual(SEARCH_ATTRIBUTE_DEFINITIONS.map(({ name, type }) => ({ name, type })));
+    expect(env(namespace)['TEMPORAL_ADDRESS']).toBe('temporal:7233');
+    for (const name of ['starwave-worker', 'starwave-api']) {
+      const deps = services[name]!.depends_on as Record<string, { condition?: string }>;
+      expect(deps['temporal-namespace']?.condition, `${name} waits for the namespace`).toBe('service_completed_successfully');
+    }
+  });
+
+  it("gives the worker time to drain: stop_grace_period beyond its 30 s shutdown deadline and the launcher's 5 s backstop", () => {
+    const grace = services['starwave-worker']?.stop_grace_period ?? '10s';
+    const seconds = Number(/^(\d+)s$/.exec(grace)?.[1] ?? NaN);
+    expect(seconds).toBeGreaterThanOrEqual(35);
   });
 
   it('depends only on services that exist', () => {
@@ -94,12 +162,12 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('points Temporal at PostgreSQL and waits for it to be healthy', () => {
+  it('points Temporal at PostgreSQL, which is healthy before the schema step runs', () => {
     const temporal = services['temporal']!;
     expect(env(temporal)['POSTGRES_SEEDS']).toBe('postgresql');
     expect(services['postgresql']?.image).toMatch(/^postgres:16/);
     expect(services['postgresql']).toHaveProperty('healthcheck');
-    const deps = temporal.depends_on as Record<string, { condition?: string }>;
+    const deps = services['temporal-schema']!.depends_on as Record<string, { condition?: string }>;
     expect(deps['postgresql']?.condition).toBe('service_healthy');
   });
 
@@ -174,5 +242,31 @@ describe('docker-compose.yml', () => {
     expect(env(services['starwave-worker']!)).toHaveProperty('ALIBABA_CLOUD_ACCESS_KEY_ID', null);
     expect(env(services['starwave-worker']!)).toHaveProperty('ALIBABA_CLOUD_ACCESS_KEY_SECRET', null);
     expect(env(services['starwave-api']!)).toHaveProperty('STARWAVE_API_TOKEN', null);
+  });
+
+  it('builds the image from the packed tarball: npm ci, npm run build, npm pack, then an install of that tarball only', () => {
+    const stages = dockerStages(readFileSync(join(root, 'Dockerfile'), 'utf8'));
+    expect(stages.length, 'a multi-stage build').toBeGreaterThanOrEqual(2);
+    const [build, final] = [stages[0]!, stages.at(-1)!];
+    const runs = (stage: DockerStage): string => stage.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' && ');
+    expect(runs(build)).toMatch(/npm ci\b/);
+    expect(runs(build)).toMatch(/npm run build\b/);
+    expect(runs(build)).toMatch(/npm pack\b/);
+    expect(runs(final)).toMatch(/npm install --omit=dev .*\.tgz/);
+    expect(runs(final)).not.toMatch(/npm ci|npm run build|tsx/);
+    const copies = final.instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
+    expect(copies.every((args) => args.startsWith(`--from=${build.name}`)), `final stage copies only from ${build.name}: ${copies.join('; ')}`).toBe(true);
+    // compose runs `node bin/starwave.js …` relative to the image's working folder: the installed package.
+    const workdir = final.instructions.filter((i) => i.op === 'WORKDIR').at(-1)?.args ?? '';
+    expect(workdir).toMatch(/\/node_modules\/starwave$/);
+    expect(final.instructions.some((i) => i.op === 'USER' && i.args !== 'root')).toBe(true);
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { files: string[]; bin: Record<string, string> };
+    expect(pkg.files).toEqual(expect.arrayContaining(['dist/', 'bin/']));
+    expect(pkg.bin['starwave']).toBe('bin/starwave.js');
+  });
+
+  it('keeps local build output and caches out of the build context', () => {
+    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    for (const entry of ['node_modules', 'dist', '.temporal', '.data', '.git']) expect(ignored, entry).toContain(entry);
   });
 });
