@@ -10,11 +10,12 @@
  * answer, and kills that PID at teardown, so the wrapper `exec`s java (no shell left behind) and starts fast (an
  * AppCDS archive of the classes loaded at start, made once at provisioning).
  *
- * No `--enable-time-skipping`: that flag starts the server with time skipping already unlocked, while the SDK's
- * time-skipping client assumes it starts locked and brackets every `result()` with unlockTimeSkipping /
- * lockTimeSkipping. With the flag the lock count goes below zero and the server skips past everything: measured here,
- * a workflow sleeping one day failed with "Workflow execution timed out" (its default 10-year execution timeout
- * skipped through) within 2 s. Without it the same workflow slept its day in 0.4 s of wall time.
+ * No `--enable-time-skipping`: the SDK's time-skipping client manages skipping itself (every `result()` is bracketed
+ * by unlockTimeSkipping / lockTimeSkipping, and sdk-core starts the downloaded server as `<exe> <port>` too). With
+ * the flag, measured here, a workflow sleeping one day failed within 2 s with "Workflow execution timed out": the
+ * server skipped through its default 10-year execution timeout, apparently because skipping was unlocked from the
+ * start and the client's own unlock left it unlocked while the workflow task was outstanding. Without the flag the
+ * same workflow slept its day in 0.4 s of wall time.
  *
  *   const { path, extraArgs } = await resolveTimeSkippingServer();
  *   const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path }, extraArgs } });
