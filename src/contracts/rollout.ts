@@ -220,6 +220,11 @@ export interface RolloutProgress {
 export interface RolloutReport extends RolloutProgress {
   phase: FinalPhase;
   finishedAtMs: number;
+  /**
+   * Large rollouts (more than 2,000 targets) list in `instances` only what did not restart cleanly,
+   * and the targets never started here, compactly, by reason: [region, instanceId] pairs.
+   */
+  notStarted?: Array<{ reason: NotStartedReason; instances: Array<[string, string]> }>;
 }
 
 export type ProgressDetail = 'summary' | 'problems' | 'all';

@@ -146,8 +146,8 @@ export class RolloutEngine {
     const t = this.state.targets[idx]!;
     const before = t.s;
     Object.assign(t, change);
-    for (const key of remove) delete t[key];
     if (change.s !== undefined && change.s !== before) t.since = this.state.nowMs;
+    for (const key of remove) delete t[key];
     this.touch(idx);
     return t;
   }
@@ -351,7 +351,7 @@ export class RolloutEngine {
           ...(resolved?.estimateP90Ms !== undefined ? { est90: resolved.estimateP90Ms } : {}),
           ...(resolved?.maintainablePeriod ? { mp: resolved.maintainablePeriod } : {}),
           // Seen not running when the fleet was resolved: it holds a slot until a listing shows it running.
-          ...(resolved?.status !== undefined ? { st: resolved.status } : {}),
+          ...(resolved?.status !== undefined && resolved.status !== 'running' ? { st: resolved.status } : {}),
           ...(resolved?.status !== undefined && holdsWhileIn(resolved.status) ? { downQueued: true as const } : {}),
         };
       });

@@ -179,7 +179,8 @@ function confirmRunning(e: RolloutEngine, idx: number, atMs: number, notObserved
 function finishRestarted(e: RolloutEngine, idx: number, atMs: number): void {
   const t = e.state.targets[idx]!;
   const durationMs = Math.max(0, atMs - (t.sent ?? atMs));
-  e.update(idx, { s: 'restarted', confirmedAt: atMs, durationMs }, ['down', 'progress', 'step', 'healthUntil', 'healthReason', 'unsure']);
+  // A clean restart keeps only what the report shows: 10,000 of them must fit a continue-as-new payload.
+  e.update(idx, { s: 'restarted', confirmedAt: atMs, durationMs }, ['down', 'progress', 'step', 'healthUntil', 'healthReason', 'unsure', 'requestId', 'since', 'st', 'fe', 'seen']);
   e.recordDuration(durationMs);
 }
 

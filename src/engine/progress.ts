@@ -3,6 +3,7 @@
  * report, with each target's outcome as a sentence. Pure.
  */
 import type {
+  NotStartedReason,
   ControlAck,
   InFlightInstance,
   InstanceResult,
@@ -273,7 +274,25 @@ export function buildReport(e: RolloutEngine): RolloutReport {
   const st = e.state;
   const full = st.targets.length <= REPORT_FULL_LIMIT;
   const progress = buildProgress(e, full ? 'all' : 'problems');
-  return { ...progress, phase: st.final!.phase, finishedAtMs: st.final!.finishedAtMs };
+  const base = { ...progress, phase: st.final!.phase, finishedAtMs: st.final!.finishedAtMs };
+  if (full) return base;
+  // Above the limit the report must still fit Temporal's 2 MB result: targets never started are
+  // listed by reason as [region, id] pairs instead of one sentence each.
+  const byReason = new Map<NotStartedReason, Array<[string, string]>>();
+  for (const t of st.targets) {
+    if (t.s !== 'not_started' || t.down) continue;
+    const reason = t.notStarted ?? 'failed';
+    const list = byReason.get(reason) ?? [];
+    list.push([t.region, t.id]);
+    byReason.set(reason, list);
+  }
+  const instances = progress.instances.filter((r) => !(r.outcome === 'not_started' && !r.stillDown));
+  return {
+    ...base,
+    instances,
+    instancesOmitted: (progress.instancesOmitted ?? 0) + (progress.instances.length - instances.length),
+    ...(byReason.size ? { notStarted: [...byReason].map(([reason, list]) => ({ reason, instances: list })) } : {}),
+  };
 }
 
 /** Finished targets as results (with `onlyProblems`, everything but clean restarts). */

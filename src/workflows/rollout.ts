@@ -30,7 +30,7 @@ import type { LaunchHeartbeat, WatchInput } from '../contracts/activities';
 import { FAILURE_TYPES, NON_RETRYABLE_FAILURE_TYPES, errorClassOfFailureType, type ErrorClass } from '../contracts/errors';
 import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate } from '../contracts/messages';
 import type { ApproveArgs, CancelArgs, ControlAck, ControlBase, LimitsPatch, RolloutInput, RolloutReport, SkipArgs } from '../contracts/rollout';
-import { RolloutEngine, type ControlEvent, type EngineCommand, type EngineEvent, type EngineState } from '../engine';
+import { RolloutEngine, isPacked, packState, unpackState, type ControlEvent, type EngineCommand, type EngineEvent, type EngineState, type PackedState } from '../engine';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { validateSpec } from '../planning/spec';
 import { workflowNow } from './clock';
@@ -71,9 +71,9 @@ function watchActivities(pollMs: number, heartbeatSeconds: number) {
   }).watchRegion;
 }
 
-export async function rolloutWorkflow(input: RolloutInput, resume?: EngineState): Promise<RolloutReport> {
+export async function rolloutWorkflow(input: RolloutInput, resume?: PackedState | EngineState): Promise<RolloutReport> {
   let engine: RolloutEngine;
-  if (resume) engine = new RolloutEngine(resume);
+  if (resume) engine = new RolloutEngine(isPacked(resume) ? unpackState(resume) : resume);
   else {
     const validated = validateSpec(input.spec);
     if (!validated.ok) {
@@ -250,7 +250,7 @@ export async function rolloutWorkflow(input: RolloutInput, resume?: EngineState)
       if (drainAsked && engine.canContinueAsNew()) {
         // Restarts in flight are carried forward and watched by the next run; none is re-sent.
         await condition(allHandlersFinished);
-        await continueAsNew<typeof rolloutWorkflow>(input, engine.snapshotForContinueAsNew());
+        await continueAsNew<typeof rolloutWorkflow>(input, packState(engine.snapshotForContinueAsNew()));
       }
 
       // A timer only when no watch will wake us sooner (a watch returns by the engine's next deadline).

@@ -1,0 +1,100 @@
+/**
+ * Payloads stay bounded at 10,000 targets in every ending (completed, budget stop, window stop,
+ * cancel): the continue-as-new state and the final report stay far below Temporal's 2 MB limit,
+ * and the compact encoding of the state is lossless.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RolloutEngine, packState, unpackState, type EngineState } from '../../src/engine';
+import { parseSpec } from '../../src/planning/spec';
+
+const LIMIT = 2 * 1024 * 1024;
+const N = 10_000;
+
+function engineOf(spec: object, notAfterMs?: number): RolloutEngine {
+  const e = RolloutEngine.start({
+    rolloutId: 'starwave-rollout-big',
+    spec: parseSpec({ name: 'big', targets: { selectors: [{ regions: ['cn-hangzhou', 'cn-shanghai'] }] }, estimates: { fromHistory: false }, ...spec }),
+    startedAtMs: 1_000_000,
+    ...(notAfterMs !== undefined ? { notAfterMs } : {}),
+  });
+  let now = 1_000_000;
+  e.handle({ type: 'tick' }, now);
+  const targets = Array.from({ length: N }, (_, i) => ({ region: i % 2 ? 'cn-shanghai' : 'cn-hangzhou', instanceId: `c-${i.toString(16).padStart(16, '0')}`, instanceName: `sr-instance-${String(i).padStart(5, '0')}`, status: 'running' }));
+  e.handle({ type: 'resolved', fleet: { targets, problems: [], reads: 100 } }, now);
+  e.handle({ type: 'leased' }, now);
+  return Object.assign(e, { now: () => (now += 1) });
+}
+
+/** Drives launches and observations: every launched target is sent, then confirmed running. */
+function drive(e: RolloutEngine, rounds: number, failEvery = 0): void {
+  let now = 1_000_000;
+  for (let r = 0; r < rounds && !e.state.finished; r++) {
+    now += 1_000;
+    if (e.state.outstanding.release) e.handle({ type: 'released' }, now);
+    const launches = e.state.outstanding.launches.slice();
+    for (const id of launches) e.handle({ type: 'launched', instanceId: id, result: { kind: 'sent', sentAtMs: now, requestId: `REQ-${id}`, adopted: false, attempt: 1, reads: 0 } }, now);
+    for (const region of ['cn-hangzhou', 'cn-shanghai']) {
+      const watching = e.state.regions[region]?.watching;
+      if (!watching) continue;
+      const observations = e.state.targets
+        .filter((t) => t.region === region && t.s === 'restarting')
+        .map((t, k) => (failEvery && k % failEvery === 0 ? { instanceId: t.id, status: 'creating_failed', ended: 'failed' as const } : { instanceId: t.id, status: 'running', ended: 'running' as const, seenRestarting: true }));
+      e.handle({ type: 'watched', region, result: { atMs: now, lastPollAtMs: now, observations, notRunning: [], reads: 1, failedPolls: 0 } }, now);
+    }
+  }
+}
+
+function sizes(e: RolloutEngine): { packed: number; report?: number } {
+  const packed = JSON.stringify(packState(JSON.parse(JSON.stringify(e.state)) as EngineState)).length;
+  return { packed, ...(e.state.finished ? { report: JSON.stringify(e.report()).length } : {}) };
+}
+
+describe('payloads at 10,000 targets', () => {
+  it('completed: the carried state and the report fit', () => {
+    const e = engineOf({ waves: { sizes: ['100%'] }, concurrency: { global: 500 } });
+    drive(e, 10);
+    const mid = sizes(e);
+    drive(e, 100);
+    expect(e.state.final?.phase).toBe('completed');
+    const end = sizes(e);
+    process.stdout.write(`[payload] completed: state mid-run ${(mid.packed / 1024).toFixed(0)} KiB, at the end ${(end.packed / 1024).toFixed(0)} KiB, report ${((end.report ?? 0) / 1024).toFixed(0)} KiB\n`);
+    expect(mid.packed).toBeLessThan(LIMIT / 2);
+    expect(end.packed).toBeLessThan(LIMIT / 2);
+    expect(end.report!).toBeLessThan(LIMIT / 2);
+  });
+
+  it('budget stop, window stop and an early cancel: the carried state and the report fit', () => {
+    const budget = engineOf({ waves: { sizes: ['100%'] }, concurrency: { global: 500 }, failureBudget: { total: 10 } });
+    drive(budget, 40, 3);
+    expect(budget.state.final?.phase).toBe('stopped_budget');
+    // The window closes 5 minutes in; restarts are expected to take 10 minutes, then 1 s once measured.
+    const window = engineOf({ waves: { sizes: ['100%'] }, concurrency: { global: 500 }, instance: { expectedRestartSeconds: 1 } }, 1_000_000 + 3_000);
+    drive(window, 40);
+    expect(window.state.final?.phase).toBe('stopped_window');
+    const cancel = engineOf({ waves: { sizes: ['100%'] }, concurrency: { global: 500 } });
+    drive(cancel, 1);
+    cancel.handle({ type: 'cancel', reason: 'early', by: 'test' }, 1_002_000);
+    drive(cancel, 20);
+    expect(cancel.state.final?.phase).toBe('cancelled');
+    for (const [name, e] of Object.entries({ budget, window, cancel })) {
+      const s = sizes(e);
+      process.stdout.write(`[payload] ${name}: state ${(s.packed / 1024).toFixed(0)} KiB, report ${((s.report ?? 0) / 1024).toFixed(0)} KiB\n`);
+      expect(s.packed).toBeLessThan(LIMIT / 2);
+      expect(s.report!).toBeLessThan(LIMIT / 2);
+    }
+  });
+
+  it('the compact encoding is lossless', () => {
+    const e = engineOf({ waves: { sizes: [5, '100%'] }, concurrency: { global: 7 }, failureBudget: { total: 3 } });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 5 }), (rounds, failEvery) => {
+        const copy = new RolloutEngine(unpackState(packState(JSON.parse(JSON.stringify(e.state)) as EngineState)));
+        drive(copy, rounds, failEvery);
+        const round = unpackState(JSON.parse(JSON.stringify(packState(copy.state))));
+        expect(round).toEqual(JSON.parse(JSON.stringify(copy.state)));
+      }),
+      { numRuns: 50, seed: 3 },
+    );
+  });
+});
