@@ -1,6 +1,8 @@
 /** Bearer-token authentication for the HTTP API. The token is never logged or echoed. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { loadEnv } from '../config/env';
+import { StarwaveError } from '../contracts/errors';
 
 /**
  * Constant-time comparison of the request's `Authorization: Bearer <token>` with the expected token. Both sides are
@@ -14,8 +16,24 @@ export function bearerTokenMatches(authorization: string | undefined, expected: 
   return timingSafeEqual(a, b) && given.length > 0;
 }
 
-export class ApiConfigError extends Error {
-  readonly code = 'ERR_API_CONFIG';
+/**
+ * A short, non-secret name of a token: the first 12 hex digits of SHA-256 over a domain-separated input.
+ * 48 bits tell tokens apart in an audit trail and reveal nothing usable about a token of 16+ characters.
+ */
+export function tokenFingerprint(token: string): string {
+  return createHash('sha256').update(`starwave-api-token:${token}`).digest('hex').slice(0, 12);
+}
+
+/** The `by` of control messages and the `trigger` of rollouts started through the API: `api` or `api:<fingerprint>`. */
+export function callerIdentity(token: string | undefined): string {
+  return token === undefined ? 'api' : `api:${tokenFingerprint(token)}`;
+}
+
+export class ApiConfigError extends StarwaveError {
+  override readonly name = 'ApiConfigError';
+  constructor(message: string) {
+    super('ERR_CONFIG_INVALID', message);
+  }
 }
 
 /** Minimum token length: anything shorter is a typo or a placeholder, not a secret. */
@@ -25,7 +43,11 @@ export const MIN_TOKEN_LENGTH = 16;
  * The token from --token-file, else env STARWAVE_API_TOKEN. Returns undefined only with insecureNoAuth.
  * Throws ApiConfigError (one sentence, never containing the token) when no usable token is configured.
  */
-export function loadApiToken(opts: { tokenFile?: string; insecureNoAuth?: boolean }, env: NodeJS.ProcessEnv = process.env, read: (p: string) => string = (p) => readFileSync(p, 'utf8')): string | undefined {
+export function loadApiToken(
+  opts: { tokenFile?: string; insecureNoAuth?: boolean },
+  env: { STARWAVE_API_TOKEN?: string | undefined } = { STARWAVE_API_TOKEN: loadEnv().apiToken },
+  read: (p: string) => string = (p) => readFileSync(p, 'utf8'),
+): string | undefined {
   let token: string | undefined;
   let source = 'STARWAVE_API_TOKEN';
   if (opts.tokenFile) {

@@ -1,134 +1,376 @@
 /**
- * The OpenAPI 3.1 document of the HTTP API, generated from code: the request body schema is the same zod
- * schema the CLI and the workflow validate with. docs/openapi.json is this document (a unit test checks it);
- * docs/rollout.schema.json is the spec's JSON Schema alone.
+ * The OpenAPI 3.1 document of the HTTP API, generated from the route table (./routes) and the zod schemas the
+ * server enforces (./schemas: the rollout spec, the control messages, the query parameters). zod refinements
+ * and the spec's cross-field checks have no JSON Schema form of their own, so each one is translated here
+ * (REFINEMENTS, CROSS_FIELD); a refinement without a translation fails the generation, so the document
+ * cannot silently drift from the server again.
+ *
+ * docs/openapi.json is this document and docs/rollout.schema.json the spec's JSON Schema alone; a unit test
+ * (test/unit/api-docs.test.ts) fails when either is stale — regenerate with `npm run docs:generate`.
  */
 import { z } from 'zod';
 import { version } from '../../package.json';
+import { ERROR_CODES } from '../contracts/errors';
+import { ROLLOUT_PHASES } from '../contracts/rollout';
 import { rolloutSpecSchema } from '../planning/spec';
+import { LIST_STATUSES } from '../client/api-list';
+import { PATH_PARAMS, ROUTES, type RouteName } from './routes';
+import { CONTROL_BODIES, QUERY_SCHEMAS, SERVER_SET_FIELD } from './schemas';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_READ_TIMEOUT_MS, DEFAULT_UPDATE_TIMEOUT_MS } from './defaults';
 
-/** JSON Schema of a rollout spec as a caller writes it (defaults applied by the server). */
-export function rolloutSpecJsonSchema(): Record<string, unknown> {
-  return {
-    ...(z.toJSONSchema(rolloutSpecSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>),
-    $id: 'https://github.com/starwave/starwave/docs/rollout.schema.json',
-    title: 'starwave rollout spec',
-  };
-}
+type Json = Record<string, unknown>;
 
-const errorSchema = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: { type: 'string', description: 'One sentence saying what is wrong and how to fix it.' },
-    code: { type: 'string', description: 'Stable error code, e.g. ERR_SPEC_INVALID.' },
-    problems: {
-      type: 'array',
-      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
-    },
+/**
+ * JSON Schema forms of the zod refinements in the enforced schemas, by the refinement's message. The message
+ * is the refinement's only stable name; a new or reworded refinement fails generation until it is listed here.
+ */
+const REFINEMENTS: Record<string, Json> = {
+  // src/planning/spec.ts positiveSizeSchema and src/contracts/rollout.ts positiveSize: v !== 0 && v !== '0%'
+  'must be at least 1 (or a percentage above 0%)': { not: { enum: [0, '0%'] } },
+  // src/planning/spec.ts targets: instances.length + selectors.length > 0
+  'name at least one instance in targets.instances or one selector in targets.selectors': {
+    anyOf: [
+      { required: ['instances'], properties: { instances: { minItems: 1 } } },
+      { required: ['selectors'], properties: { selectors: { minItems: 1 } } },
+    ],
   },
+  // src/contracts/rollout.ts limitsPatchSchema: concurrency or failureBudget given
+  'give concurrency and/or failureBudget': { anyOf: [{ required: ['concurrency'] }, { required: ['failureBudget'] }] },
 };
 
-const json = (schema: unknown): Record<string, unknown> => ({ content: { 'application/json': { schema } } });
-const err = (description: string): Record<string, unknown> => ({ description, ...json({ $ref: '#/components/schemas/Error' }) });
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Rollout (workflow) id, e.g. starwave-rollout-req-<requestId>.' };
-const common = { '401': err('Missing or wrong bearer token.'), '503': err('Temporal could not be reached.') };
-const withRollout = { ...common, '404': err('No rollout with this id.') };
-const ack = json({ type: 'object', properties: { paused: { type: 'boolean' }, cancelRequested: { type: 'boolean' }, phase: { type: 'string' } } });
+/** validateSpec's cross-field checks (src/planning/spec.ts crossFieldProblems), at their JSON Schema paths. */
+const CROSS_FIELD: Array<{ path: string[]; add: Json }> = [
+  { path: ['properties', 'regions', 'properties', 'order'], add: { uniqueItems: true } },
+  {
+    path: ['properties', 'instance', 'properties', 'pollIntervalSeconds'],
+    // Not expressible in JSON Schema (it compares two fields): stated in words and as an extension keyword.
+    add: { 'x-starwave-rule': 'instance.pollIntervalSeconds < instance.confirmTimeoutSeconds (defaults applied)', description: 'Status poll interval per region; must be shorter than instance.confirmTimeoutSeconds.' },
+  },
+];
 
-export function buildOpenApi(): Record<string, unknown> {
-  const control = (summary: string, body?: unknown): Record<string, unknown> => ({
-    summary,
-    parameters: [idParam],
-    ...(body ? { requestBody: { required: summary.startsWith('Approve'), ...json(body) } } : {}),
-    responses: { '200': { description: 'Accepted by the workflow.', ...ack }, '400': err('Invalid body or rejected by the workflow.'), ...withRollout },
+function merge(target: Json, add: Json): void {
+  for (const [key, value] of Object.entries(add)) {
+    if (key === 'anyOf' && target['anyOf'] !== undefined) {
+      target['allOf'] = [...((target['allOf'] as unknown[]) ?? []), { anyOf: value }];
+    } else target[key] = value;
+  }
+}
+
+/** The JSON Schema of a zod schema as a caller writes it (io: input), refinements translated. */
+export function jsonSchemaOf(schema: z.ZodType): Json {
+  const missing: string[] = [];
+  const json = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    override: (ctx) => {
+      const checks = ((ctx.zodSchema as { _zod: { def: { checks?: Array<{ _zod: { def: { check: string; error?: (i: unknown) => unknown } } }> } } })._zod.def.checks ?? []);
+      for (const check of checks) {
+        const def = check._zod.def;
+        if (def.check !== 'custom') continue;
+        const raw = def.error?.({});
+        const message = typeof raw === 'string' ? raw : typeof (raw as { message?: unknown })?.message === 'string' ? String((raw as { message: string }).message) : '';
+        const form = REFINEMENTS[message];
+        if (form) merge(ctx.jsonSchema as Json, form);
+        else missing.push(`${ctx.path.join('.') || '(root)'}: "${message}"`);
+      }
+    },
+  }) as Json;
+  if (missing.length > 0) throw new Error(`zod refinements without a JSON Schema form in src/api/openapi.ts REFINEMENTS: ${missing.join('; ')}.`);
+  delete json['$schema'];
+  return json;
+}
+
+/** JSON Schema of a rollout spec as a caller writes it (defaults applied by the server), with its cross-field rules. */
+export function rolloutSpecJsonSchema(): Json {
+  const json = jsonSchemaOf(rolloutSpecSchema);
+  for (const rule of CROSS_FIELD) {
+    let node: Json | undefined = json;
+    for (const key of rule.path) node = node?.[key] as Json | undefined;
+    if (!node) throw new Error(`src/api/openapi.ts CROSS_FIELD: ${rule.path.join('.')} is not in the spec's JSON Schema any more.`);
+    merge(node, rule.add);
+  }
+  return json;
+}
+
+/** A control body as documented: the contract schema without the field the server sets. */
+function controlBodySchema(schema: z.ZodType): Json {
+  const json = jsonSchemaOf(schema);
+  const properties = json['properties'] as Json | undefined;
+  if (properties) delete properties[SERVER_SET_FIELD];
+  if (Array.isArray(json['required'])) json['required'] = (json['required'] as string[]).filter((k) => k !== SERVER_SET_FIELD);
+  return json;
+}
+
+const json = (schema: unknown): Json => ({ content: { 'application/json': { schema } } });
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const err = (description: string): Json => ({ description, ...json(ref('Error')) });
+
+const counts = {
+  type: 'object',
+  required: ['targets', 'restarted', 'failed', 'skipped', 'deferred', 'notStarted', 'unknown', 'inFlight', 'waiting', 'down', 'pending'],
+  properties: Object.fromEntries(['targets', 'restarted', 'failed', 'skipped', 'deferred', 'notStarted', 'unknown', 'inFlight', 'waiting', 'down', 'pending'].map((k) => [k, { type: 'integer', minimum: 0 }])),
+};
+const phase = { type: 'string', enum: [...ROLLOUT_PHASES] };
+const limits = { type: 'object', required: ['concurrency', 'failureBudget'], properties: { concurrency: { type: 'object' }, failureBudget: { type: 'object' } } };
+
+const COMPONENT_SCHEMAS: Record<string, unknown> = {
+  Error: {
+    type: 'object',
+    required: ['error', 'code'],
+    properties: {
+      error: { type: 'string', description: 'One sentence saying what is wrong and what to do.' },
+      code: { type: 'string', enum: Object.keys(ERROR_CODES), description: 'Stable error code (src/contracts/errors.ts).' },
+      problems: {
+        type: 'array',
+        description: 'Every problem with the input, by path (`waves.sizes.0`, `by`, `pageSize`, `(body)`).',
+        items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
+      },
+      state: { type: 'object', description: 'The final state of a finished rollout (409 ERR_ROLLOUT_FINISHED, ERR_ROLLOUT_FAILED): executionStatus, phase, counts, failure.' },
+    },
+  },
+  Started: {
+    type: 'object',
+    required: ['workflowId', 'runId', 'existing', 'links'],
+    properties: {
+      workflowId: { type: 'string', pattern: PATH_PARAMS['id']!.pattern },
+      runId: { type: 'string' },
+      existing: { type: 'boolean', description: 'true: this requestId had already started a run; nothing new was started.' },
+      links: { type: 'object', required: ['self'], properties: { self: { type: 'string' } } },
+    },
+  },
+  RolloutPage: {
+    type: 'object',
+    required: ['rollouts'],
+    properties: {
+      rollouts: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['workflowId', 'runId', 'status', 'startTime', 'taskQueue'],
+          properties: {
+            workflowId: { type: 'string' },
+            runId: { type: 'string' },
+            status: { type: 'string', description: "Temporal's execution status: RUNNING, COMPLETED, FAILED, …" },
+            startTime: { type: 'string', format: 'date-time' },
+            closeTime: { type: 'string', format: 'date-time' },
+            taskQueue: { type: 'string' },
+            name: { type: 'string', description: 'spec.name (from the StarwaveName search attribute).' },
+            phase: { type: 'string', description: 'Last phase the rollout reported (StarwavePhase).' },
+          },
+        },
+      },
+      nextPageToken: { type: 'string', description: 'Pass as pageToken (same filters) for the next page; absent on the last page.' },
+    },
+  },
+  RolloutProgress: {
+    type: 'object',
+    description: 'RolloutProgress of src/contracts/rollout.ts.',
+    required: ['rolloutId', 'name', 'phase', 'paused', 'cancelRequested', 'waves', 'counts', 'instances'],
+    properties: {
+      rolloutId: { type: 'string' },
+      name: { type: 'string' },
+      phase,
+      paused: { type: 'boolean' },
+      cancelRequested: { type: 'boolean' },
+      currentWave: { type: 'integer' },
+      waves: { type: 'array', items: { type: 'object' } },
+      counts,
+      limits,
+      instances: { type: 'array', items: { type: 'object' } },
+      finishedAtMs: { type: 'number' },
+    },
+  },
+  RolloutStatus: {
+    type: 'object',
+    required: ['workflowId', 'runId', 'executionStatus'],
+    properties: {
+      workflowId: { type: 'string' },
+      runId: { type: 'string' },
+      executionStatus: { type: 'string', description: "Temporal's execution status: RUNNING, COMPLETED, FAILED, TERMINATED, …" },
+      progress: ref('RolloutProgress'),
+      failure: { type: 'string', description: 'Why the workflow itself failed (it then has no progress).' },
+    },
+  },
+  ControlAck: {
+    type: 'object',
+    description: 'The rollout right after the action (ControlAck of src/contracts/rollout.ts).',
+    required: ['phase', 'paused', 'cancelRequested', 'counts', 'limits', 'message'],
+    properties: { phase, paused: { type: 'boolean' }, cancelRequested: { type: 'boolean' }, currentWave: { type: 'integer' }, counts, limits, message: { type: 'string' } },
+  },
+  Health: { type: 'object', required: ['ok'], properties: { ok: { const: true } } },
+};
+
+const SUMMARIES: Record<RouteName, string> = {
+  createRollout: 'Create a rollout (idempotent by requestId; a name re-runs once its last run closed)',
+  listRollouts: 'List rollouts, newest first, one page at a time (Temporal visibility)',
+  getRollout: 'Progress of a rollout (a closed one answers from its result)',
+  getReport: 'Final per-instance report of a finished rollout',
+  pause: 'Pause: no new restarts; in-flight ones finish',
+  resume: 'Resume launching restarts',
+  cancel: 'Cancel gracefully: in-flight restarts finish, the rest is reported not started',
+  approve: 'Open the approval gate before a wave',
+  skip: 'Release one instance by hand (a hung restart, or a down instance holding a slot)',
+  setLimits: 'Change concurrency and failure budgets at run time',
+  openapi: 'This document',
+  healthz: 'Liveness of the API process (does not call Temporal)',
+};
+
+const readS = DEFAULT_READ_TIMEOUT_MS / 1000;
+const updateS = DEFAULT_UPDATE_TIMEOUT_MS / 1000;
+const KIB = DEFAULT_MAX_BODY_BYTES / 1024;
+
+const R = {
+  badTarget: err('The request target or query is invalid (ERR_BAD_REQUEST_TARGET, ERR_QUERY_INVALID): problems by name.'),
+  unauthorized: {
+    description: 'Missing or wrong bearer token (ERR_UNAUTHORIZED).',
+    headers: { 'WWW-Authenticate': { schema: { type: 'string', const: 'Bearer' } } },
+    ...json(ref('Error')),
+  },
+  notFound: err('No rollout with this id (ERR_ROLLOUT_NOT_FOUND): the same answer whether the id is unknown, malformed, or names a workflow that is not a rollout.'),
+  tooLarge: err(`Body larger than ${KIB} KiB (ERR_BODY_TOO_LARGE).`),
+  mediaType: err('Body is not application/json in UTF-8 (ERR_UNSUPPORTED_MEDIA_TYPE).'),
+  internal: err('A bug in the API (ERR_INTERNAL); the server log has the details.'),
+  unavailable: err('Temporal cannot be reached (ERR_TEMPORAL_UNREACHABLE), or no starwave worker polls the rollout\'s task queue (ERR_NO_WORKER); the sentence says which. Nothing was done.'),
+  timeout: err(`Temporal is up but did not answer in time (ERR_TIMEOUT): ${readS} s for reads, ${updateS} s for starts and control updates.`),
+};
+
+function operation(name: RouteName, method: string): Json {
+  const route = ROUTES.find((r) => r.name === name)!;
+  const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => {
+    const def = PATH_PARAMS[m[1]!]!;
+    return { name: m[1], in: 'path', required: true, description: def.description, schema: { type: 'string', pattern: def.pattern } };
   });
+  const protectedRoute = !('public' in route && route.public);
+  const base: Json = { operationId: method === 'head' ? `${name}Head` : name, summary: SUMMARIES[name], ...(protectedRoute ? {} : { security: [] }) };
+  const temporal = { '500': R.internal, '503': R.unavailable, '504': R.timeout };
+  const auth = protectedRoute ? { '401': R.unauthorized } : {};
+  const query = (schema: z.ZodObject): Json[] =>
+    Object.entries(schema.shape).map(([key, field]) => {
+      const { description, ...rest } = jsonSchemaOf(field as z.ZodType);
+      return { name: key, in: 'query', required: false, ...(description ? { description } : {}), schema: rest };
+    });
+  const controlLinks = Object.fromEntries(
+    (['getRollout', 'getReport', 'pause', 'resume', 'cancel', 'approve', 'skip', 'setLimits'] as const).map((op) => [op, { operationId: op, parameters: { id: '$response.body#/workflowId' } }]),
+  );
+
+  switch (name) {
+    case 'healthz':
+    case 'openapi':
+      return {
+        ...base,
+        responses: {
+          '200': method === 'head' ? { description: 'OK (no body).' } : { description: 'OK.', ...json(name === 'healthz' ? ref('Health') : { type: 'object' }) },
+          '400': R.badTarget,
+          '500': R.internal,
+        },
+      };
+    case 'createRollout':
+      return {
+        ...base,
+        description: `The body is a rollout spec (docs/rollout.schema.json); at most ${KIB} KiB of UTF-8 JSON. Rollouts are started with trigger "api" (or "api:<token fingerprint>").`,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: ref('RolloutSpec'),
+              examples: {
+                canary: {
+                  summary: 'One region, a canary instance first, an approval before the rest',
+                  value: { name: 'nightly-hangzhou', requestId: 'deploy-4711', targets: { selectors: [{ regions: ['cn-hangzhou'] }] }, waves: { sizes: [1, '100%'], approvalBefore: [2] }, concurrency: { global: 2 } },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '201': { description: 'Started.', ...json(ref('Started')), links: controlLinks },
+          '200': { description: 'This requestId already started a run (running or closed); nothing new was started.', ...json(ref('Started')), links: controlLinks },
+          '400': err('Invalid spec (ERR_SPEC_INVALID), invalid JSON or UTF-8 (ERR_BAD_BODY): every problem by path. Nothing was started.'),
+          ...auth,
+          '409': err('A run of this rollout name is still going (ERR_ROLLOUT_RUNNING); nothing new was started.'),
+          '413': R.tooLarge,
+          '415': R.mediaType,
+          ...temporal,
+        },
+      };
+    case 'listRollouts':
+      return {
+        ...base,
+        description: `Pages of at most pageSize rollouts (default ${DEFAULT_PAGE_SIZE}); identical requests within a second share one visibility call.`,
+        parameters: query(QUERY_SCHEMAS.listRollouts),
+        responses: { '200': { description: 'One page.', ...json(ref('RolloutPage')) }, '400': R.badTarget, ...auth, ...temporal },
+      };
+    case 'getRollout':
+      return {
+        ...base,
+        parameters: [...params, ...query(QUERY_SCHEMAS.getRollout)],
+        responses: { '200': { description: 'Status and progress.', ...json(ref('RolloutStatus')) }, '400': R.badTarget, ...auth, '404': R.notFound, ...temporal },
+      };
+    case 'getReport':
+      return {
+        ...base,
+        parameters: params,
+        responses: {
+          '200': { description: 'The report.', ...json(ref('RolloutProgress')) },
+          '400': R.badTarget,
+          ...auth,
+          '404': R.notFound,
+          '409': err('Still running (ERR_STILL_RUNNING), or the workflow ended without a report (ERR_ROLLOUT_FAILED, with its final state).'),
+          ...temporal,
+        },
+      };
+    case 'pause':
+    case 'resume':
+    case 'cancel':
+    case 'approve':
+    case 'skip':
+    case 'setLimits': {
+      const def = CONTROL_BODIES[name];
+      return {
+        ...base,
+        description: `Sent to the rollout as the Temporal update "${name}" (validated by the workflow), with by = "api" or "api:<token fingerprint>"; a body that sets "by" itself is rejected.`,
+        parameters: params,
+        requestBody: { required: def.required, ...json(controlBodySchema(def.schema)) },
+        responses: {
+          '200': { description: 'Accepted by the workflow.', ...json(ref('ControlAck')) },
+          '400': err(`Invalid body (ERR_BAD_BODY${name === 'setLimits' ? ', ERR_LIMITS_INVALID' : ''}), or refused by the workflow's validator: every problem by path. Nothing was changed.`),
+          ...auth,
+          '404': R.notFound,
+          '409': err('The rollout has finished (ERR_ROLLOUT_FINISHED, with its final state in `state`), or the workflow refused the action in its current state (ERR_CONTROL_REJECTED).'),
+          '413': R.tooLarge,
+          '415': R.mediaType,
+          ...temporal,
+        },
+      };
+    }
+  }
+}
+
+export function buildOpenApi(): Json {
+  const paths: Record<string, Json> = {};
+  for (const route of ROUTES) {
+    const item = (paths[route.path] ??= {});
+    for (const method of route.methods) item[method.toLowerCase()] = operation(route.name, method.toLowerCase());
+  }
   return {
     openapi: '3.1.0',
     info: {
       title: 'starwave API',
       version,
       description:
-        'Trigger and control rolling restarts of Alibaba Cloud EMR Serverless StarRocks instances. Every request except /healthz and /openapi.json needs `Authorization: Bearer <token>`. Bodies are JSON, at most 256 KiB.',
+        `Trigger and control rolling restarts of Alibaba Cloud EMR Serverless StarRocks instances. Every request except /healthz and /openapi.json needs \`Authorization: Bearer <token>\`. Bodies are UTF-8 JSON, at most ${KIB} KiB. ` +
+        `Rollout ids are starwave-rollout-…; any other id is 404. Temporal calls run under deadlines (${readS} s reads, ${updateS} s writes): 503 says whether Temporal or a worker is missing, 504 that Temporal was too slow. Status filters: ${LIST_STATUSES.join(', ')}.`,
     },
     security: [{ bearer: [] }],
-    paths: {
-      '/v1/rollouts': {
-        post: {
-          summary: 'Create a rollout (idempotent by spec.requestId, else spec.name)',
-          requestBody: { required: true, ...json({ $ref: '#/components/schemas/RolloutSpec' }) },
-          responses: {
-            '201': { description: 'Started.', ...json({ $ref: '#/components/schemas/Started' }) },
-            '200': { description: 'A rollout with this requestId/name already exists (running or closed); nothing new was started.', ...json({ $ref: '#/components/schemas/Started' }) },
-            '400': err('Invalid spec: every problem listed by path. Nothing was started.'),
-            '413': err('Body larger than 256 KiB.'),
-            '415': err('Body is not JSON.'),
-            ...common,
-          },
-        },
-        get: {
-          summary: 'List rollouts (Temporal visibility, newest first)',
-          parameters: [{ name: 'status', in: 'query', schema: { enum: ['running', 'completed', 'failed', 'terminated', 'cancelled', 'timed_out', 'continued_as_new'] } }],
-          responses: { '200': { description: 'Rollouts.', ...json({ type: 'object', properties: { rollouts: { type: 'array', items: { type: 'object' } } } }) }, ...common },
-        },
-      },
-      '/v1/rollouts/{id}': {
-        get: {
-          summary: 'Progress of a rollout, merged with the running wave',
-          parameters: [idParam, { name: 'detail', in: 'query', schema: { enum: ['summary', 'problems', 'all'] } }],
-          responses: { '200': { description: 'Progress (see RolloutProgress in src/workflows/types.ts).', ...json({ type: 'object' }) }, ...withRollout },
-        },
-      },
-      '/v1/rollouts/{id}/report': {
-        get: {
-          summary: 'Final per-instance report',
-          parameters: [idParam],
-          responses: { '200': { description: 'Report.', ...json({ type: 'object' }) }, '409': err('Still running.'), ...withRollout },
-        },
-      },
-      '/v1/rollouts/{id}/pause': { post: control('Pause: no new restarts; in-flight ones finish') },
-      '/v1/rollouts/{id}/resume': { post: control('Resume launching restarts') },
-      '/v1/rollouts/{id}/cancel': { post: control('Cancel gracefully', { type: 'object', properties: { reason: { type: 'string', maxLength: 500 } }, additionalProperties: false }) },
-      '/v1/rollouts/{id}/approve': {
-        post: control('Approve the gate before a wave', { type: 'object', required: ['wave'], properties: { wave: { type: 'integer', minimum: 1 } }, additionalProperties: false }),
-      },
-      '/v1/rollouts/{id}/limits': {
-        patch: {
-          summary: 'Change concurrency and failure budgets at run time',
-          parameters: [idParam],
-          requestBody: {
-            required: true,
-            ...json({
-              type: 'object',
-              additionalProperties: false,
-              properties: {
-                concurrency: { type: 'object', properties: { global: { $ref: '#/components/schemas/Size' }, perRegion: { $ref: '#/components/schemas/Size' } }, additionalProperties: false },
-                failureBudget: { type: 'object', properties: { total: { $ref: '#/components/schemas/Size' }, perWave: { $ref: '#/components/schemas/Size' } }, additionalProperties: false },
-              },
-            }),
-          },
-          responses: { '200': { description: 'The limits now in force.', ...json({ type: 'object' }) }, '400': err('Invalid patch (rejected by the workflow).'), ...withRollout },
-        },
-      },
-      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'OK.', ...json({ type: 'object' }) } } } },
-      '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1.', ...json({ type: 'object' }) } } } },
-    },
+    paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: {
-        RolloutSpec: (({ $schema: _s, $id: _i, ...rest }) => rest)(rolloutSpecJsonSchema()),
-        Size: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^(100|[1-9]?[0-9](\\.[0-9]+)?)%$' }] },
-        Started: {
-          type: 'object',
-          required: ['workflowId', 'runId', 'existing'],
-          properties: { workflowId: { type: 'string' }, runId: { type: 'string' }, existing: { type: 'boolean' } },
-        },
-        Error: errorSchema,
-      },
+      schemas: { RolloutSpec: rolloutSpecJsonSchema(), ...COMPONENT_SCHEMAS },
     },
   };
 }
 
 /** Stable text of the committed documents (2-space JSON, trailing newline). */
 export const openApiText = (): string => `${JSON.stringify(buildOpenApi(), null, 2)}\n`;
-export const rolloutSchemaText = (): string => `${JSON.stringify(rolloutSpecJsonSchema(), null, 2)}\n`;
+export const rolloutSchemaText = (): string =>
+  `${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...rolloutSpecJsonSchema(), $id: 'https://github.com/starwave/starwave/docs/rollout.schema.json', title: 'starwave rollout spec' }, null, 2)}\n`;

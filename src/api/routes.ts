@@ -1,93 +1,91 @@
-/** Pure routing and body parsing of the HTTP API (unit-tested without a server). */
+/**
+ * The route table of `starwave serve` and its pure router. One table drives the server (src/api/server.ts),
+ * the OpenAPI document (src/api/openapi.ts) and the tests: a route added here without a handler or without
+ * documentation fails the type check or the docs test. Later surfaces (the dashboard, server-sent events)
+ * add rows; a row says whether it needs the token and which path parameters it takes.
+ */
+import { isRolloutId } from '../client';
+import { StarwaveError } from '../contracts/errors';
+
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PATCH';
+
+export interface RouteDef {
+  name: string;
+  methods: readonly Method[];
+  /** `/v1/rollouts/{id}/pause`: `{name}` segments are path parameters (see PATH_PARAMS). */
+  path: string;
+  /** Answered without a token (liveness probes and the API description). */
+  public?: boolean;
+}
 
 export const ROUTES = [
-  { name: 'createRollout', method: 'POST', path: '/v1/rollouts' },
-  { name: 'listRollouts', method: 'GET', path: '/v1/rollouts' },
-  { name: 'getRollout', method: 'GET', path: '/v1/rollouts/:id' },
-  { name: 'getReport', method: 'GET', path: '/v1/rollouts/:id/report' },
-  { name: 'pause', method: 'POST', path: '/v1/rollouts/:id/pause' },
-  { name: 'resume', method: 'POST', path: '/v1/rollouts/:id/resume' },
-  { name: 'cancel', method: 'POST', path: '/v1/rollouts/:id/cancel' },
-  { name: 'approve', method: 'POST', path: '/v1/rollouts/:id/approve' },
-  { name: 'setLimits', method: 'PATCH', path: '/v1/rollouts/:id/limits' },
-  { name: 'openapi', method: 'GET', path: '/openapi.json' },
-  { name: 'healthz', method: 'GET', path: '/healthz' },
-] as const;
+  { name: 'createRollout', methods: ['POST'], path: '/v1/rollouts' },
+  { name: 'listRollouts', methods: ['GET'], path: '/v1/rollouts' },
+  { name: 'getRollout', methods: ['GET'], path: '/v1/rollouts/{id}' },
+  { name: 'getReport', methods: ['GET'], path: '/v1/rollouts/{id}/report' },
+  { name: 'pause', methods: ['POST'], path: '/v1/rollouts/{id}/pause' },
+  { name: 'resume', methods: ['POST'], path: '/v1/rollouts/{id}/resume' },
+  { name: 'cancel', methods: ['POST'], path: '/v1/rollouts/{id}/cancel' },
+  { name: 'approve', methods: ['POST'], path: '/v1/rollouts/{id}/approve' },
+  { name: 'skip', methods: ['POST'], path: '/v1/rollouts/{id}/skip' },
+  { name: 'setLimits', methods: ['PATCH'], path: '/v1/rollouts/{id}/limits' },
+  { name: 'openapi', methods: ['GET', 'HEAD'], path: '/openapi.json', public: true },
+  { name: 'healthz', methods: ['GET', 'HEAD'], path: '/healthz', public: true },
+] as const satisfies readonly RouteDef[];
+
 export type RouteName = (typeof ROUTES)[number]['name'];
+export type ControlRoute = 'pause' | 'resume' | 'cancel' | 'approve' | 'skip' | 'setLimits';
 
-/** Routes answered without a token (liveness probes and the API description). */
-export const PUBLIC_ROUTES: ReadonlySet<RouteName> = new Set(['healthz', 'openapi']);
+/** The 404 of every `{id}` that is not a rollout: the same sentence whether or not a workflow of that id exists. */
+export function rolloutNotFound(id: string): StarwaveError {
+  const shown = id.length > 120 ? `${id.slice(0, 120)}…` : id;
+  return new StarwaveError('ERR_ROLLOUT_NOT_FOUND', `No rollout with id ${JSON.stringify(shown)} exists; GET /v1/rollouts lists them.`);
+}
 
-export type RouteMatch = { ok: true; route: RouteName; params: Record<string, string> } | { ok: false; status: 404 | 405; allow?: string[] };
+/** Path parameters: what a value must look like, else the route answers 404 (after authentication). */
+export const PATH_PARAMS: Record<string, { accepts: (value: string) => boolean; notFound: (value: string) => StarwaveError; pattern: string; description: string }> = {
+  id: {
+    accepts: isRolloutId,
+    notFound: rolloutNotFound,
+    pattern: '^starwave-rollout-[A-Za-z0-9._:-]{1,200}$',
+    description: 'Rollout id (its Temporal workflow id): starwave-rollout-<name> or starwave-rollout-req-<requestId>.',
+  },
+};
 
-function matchPath(pattern: string, path: string): Record<string, string> | undefined {
-  const p = pattern.split('/');
-  const s = path.split('/');
-  if (p.length !== s.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < p.length; i++) {
-    const part = p[i]!;
-    const seg = s[i]!;
-    if (part.startsWith(':')) {
-      if (!seg) return undefined;
-      try {
-        params[part.slice(1)] = decodeURIComponent(seg);
-      } catch {
-        return undefined;
-      }
-    } else if (part !== seg) return undefined;
+export type RouteMatch =
+  | { ok: true; route: RouteName; params: Record<string, string>; isPublic: boolean; pattern: string }
+  | { ok: false; status: 404 }
+  | { ok: false; status: 405; allow: Method[] };
+
+/** Matches decoded path segments against the table. Parameter values are checked later (after auth). */
+export function matchRoute(method: string, segments: readonly string[]): RouteMatch {
+  const allow = new Set<Method>();
+  for (const route of ROUTES as readonly RouteDef[]) {
+    const parts = route.path.split('/').slice(1);
+    if (parts.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    let matched = true;
+    for (let i = 0; i < parts.length && matched; i++) {
+      const part = parts[i]!;
+      const segment = segments[i]!;
+      if (part.startsWith('{')) {
+        if (segment === '') matched = false;
+        else params[part.slice(1, -1)] = segment;
+      } else if (part !== segment) matched = false;
+    }
+    if (!matched) continue;
+    if ((route.methods as readonly string[]).includes(method)) {
+      return { ok: true, route: route.name as RouteName, params, isPublic: route.public === true, pattern: route.path };
+    }
+    for (const m of route.methods) allow.add(m);
   }
-  return params;
+  return allow.size > 0 ? { ok: false, status: 405, allow: [...allow] } : { ok: false, status: 404 };
 }
 
-export function matchRoute(method: string, pathname: string): RouteMatch {
-  const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
-  const allow: string[] = [];
-  for (const r of ROUTES) {
-    const params = matchPath(r.path, path);
-    if (!params) continue;
-    if (r.method === method) return { ok: true, route: r.name, params };
-    allow.push(r.method);
+/** Throws the parameter's 404 when a value does not have its shape. */
+export function checkPathParams(params: Record<string, string>): void {
+  for (const [name, value] of Object.entries(params)) {
+    const def = PATH_PARAMS[name];
+    if (def && !def.accepts(value)) throw def.notFound(value);
   }
-  return allow.length ? { ok: false, status: 405, allow } : { ok: false, status: 404 };
-}
-
-export interface ApiProblem {
-  path: string;
-  message: string;
-}
-
-export type BodyResult = { ok: true; value: unknown } | { ok: false; status: 400 | 415; error: string };
-
-/** Parses a JSON request body; an empty body is `undefined` (allowed where the route takes none). */
-export function parseJsonBody(text: string, contentType: string | undefined): BodyResult {
-  if (text.trim() === '') return { ok: true, value: undefined };
-  if (contentType && !/^application\/(.+\+)?json\b/i.test(contentType)) {
-    return { ok: false, status: 415, error: `Send JSON with Content-Type: application/json (got ${contentType.split(';')[0]}).` };
-  }
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, status: 400, error: `The body is not valid JSON (${err instanceof Error ? err.message : String(err)}).` };
-  }
-}
-
-/** `{wave: n}` for approve. */
-export function validateApproveBody(body: unknown): { ok: true; wave: number } | { ok: false; problems: ApiProblem[] } {
-  const wave = (body as { wave?: unknown } | undefined)?.wave;
-  if (typeof body !== 'object' || body === null) return { ok: false, problems: [{ path: '(body)', message: 'send {"wave": <1-based wave number>}' }] };
-  const extra = Object.keys(body).filter((k) => k !== 'wave');
-  const problems: ApiProblem[] = extra.map((k) => ({ path: k, message: 'unknown field' }));
-  if (typeof wave !== 'number' || !Number.isInteger(wave) || wave < 1) problems.push({ path: 'wave', message: 'must be a whole number of at least 1' });
-  return problems.length ? { ok: false, problems } : { ok: true, wave: wave as number };
-}
-
-/** `{reason?: string}` for cancel. */
-export function validateCancelBody(body: unknown): { ok: true; reason?: string } | { ok: false; problems: ApiProblem[] } {
-  if (body === undefined) return { ok: true };
-  if (typeof body !== 'object' || body === null) return { ok: false, problems: [{ path: '(body)', message: 'send {} or {"reason": "…"}' }] };
-  const problems: ApiProblem[] = Object.keys(body).filter((k) => k !== 'reason').map((k) => ({ path: k, message: 'unknown field' }));
-  const reason = (body as { reason?: unknown }).reason;
-  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 500)) problems.push({ path: 'reason', message: 'must be a string of at most 500 characters' });
-  return problems.length ? { ok: false, problems } : { ok: true, ...(typeof reason === 'string' ? { reason } : {}) };
 }

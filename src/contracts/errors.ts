@@ -128,6 +128,7 @@ export const ERROR_CODES = {
   ERR_UNSUPPORTED_MEDIA_TYPE: input(415),
   ERR_BODY_TOO_LARGE: input(413),
   ERR_BAD_REQUEST_TARGET: input(),
+  ERR_QUERY_INVALID: input(),
   ERR_UNAUTHORIZED: input(401),
   ERR_FORBIDDEN: input(403),
   ERR_NOT_FOUND: input(404),

@@ -1,7 +1,7 @@
-/** The HTTP API's pure parts: token checks, token loading, routing and body validation. */
+/** The HTTP API's authentication and exposure rules: token checks, token loading, caller identity, bind address. */
 import { describe, expect, it } from 'vitest';
-import { bearerTokenMatches, loadApiToken } from '../../src/api/auth';
-import { matchRoute, parseJsonBody, validateApproveBody, validateCancelBody } from '../../src/api/routes';
+import { bearerTokenMatches, callerIdentity, loadApiToken, tokenFingerprint } from '../../src/api/auth';
+import { checkExposure, isLoopbackHost } from '../../src/api/serve';
 
 const TOKEN = 'a-long-enough-token-123';
 
@@ -25,36 +25,36 @@ describe('bearer auth', () => {
     expect(() => loadApiToken({}, { STARWAVE_API_TOKEN: 'short' })).toThrow(/at least 16 characters/);
     expect(() => loadApiToken({ insecureNoAuth: true }, { STARWAVE_API_TOKEN: TOKEN })).toThrow(/contradicts/);
     const secret = 'short-secret';
+    expect(() => loadApiToken({}, { STARWAVE_API_TOKEN: secret })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
     try {
       loadApiToken({}, { STARWAVE_API_TOKEN: secret });
     } catch (err) {
       expect((err as Error).message).not.toContain(secret); // never echoed
     }
   });
+
+  it('names the caller by a fingerprint that is not the token', () => {
+    expect(callerIdentity(undefined)).toBe('api');
+    const id = callerIdentity(TOKEN);
+    expect(id).toMatch(/^api:[0-9a-f]{12}$/);
+    expect(id).not.toContain(TOKEN);
+    expect(id).toBe(`api:${tokenFingerprint(TOKEN)}`);
+    expect(callerIdentity(`${TOKEN}x`)).not.toBe(id);
+  });
 });
 
-describe('routing and bodies', () => {
-  it('routes by method and path, with 404 and 405', () => {
-    expect(matchRoute('POST', '/v1/rollouts')).toEqual({ ok: true, route: 'createRollout', params: {} });
-    expect(matchRoute('GET', '/v1/rollouts/abc%2Fdef/report')).toEqual({ ok: true, route: 'getReport', params: { id: 'abc/def' } });
-    expect(matchRoute('PATCH', '/v1/rollouts/x/limits/')).toMatchObject({ ok: true, route: 'setLimits' });
-    expect(matchRoute('DELETE', '/v1/rollouts')).toEqual({ ok: false, status: 405, allow: ['POST', 'GET'] });
-    expect(matchRoute('GET', '/v2/rollouts')).toEqual({ ok: false, status: 404 });
+describe('listen address', () => {
+  it('tells loopback addresses from the rest', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.2', 'example.com', '[::]']) expect(isLoopbackHost(h), h).toBe(false);
   });
 
-  it('parses JSON bodies and rejects other content', () => {
-    expect(parseJsonBody('{"a":1}', 'application/json')).toEqual({ ok: true, value: { a: 1 } });
-    expect(parseJsonBody('', undefined)).toEqual({ ok: true, value: undefined });
-    expect(parseJsonBody('{"a":', 'application/json')).toMatchObject({ ok: false, status: 400 });
-    expect(parseJsonBody('a=1', 'application/x-www-form-urlencoded')).toMatchObject({ ok: false, status: 415 });
-  });
-
-  it('validates approve and cancel bodies by path', () => {
-    expect(validateApproveBody({ wave: 2 })).toEqual({ ok: true, wave: 2 });
-    expect(validateApproveBody({ wave: 0, x: 1 })).toEqual({ ok: false, problems: [{ path: 'x', message: 'unknown field' }, { path: 'wave', message: 'must be a whole number of at least 1' }] });
-    expect(validateApproveBody(undefined)).toMatchObject({ ok: false });
-    expect(validateCancelBody(undefined)).toEqual({ ok: true });
-    expect(validateCancelBody({ reason: 'maintenance' })).toEqual({ ok: true, reason: 'maintenance' });
-    expect(validateCancelBody({ reason: 5 })).toMatchObject({ ok: false, problems: [{ path: 'reason' }] });
+  it('refuses --insecure-no-auth beyond loopback unless confirmed, and warns loudly either way', () => {
+    expect(checkExposure({ host: '127.0.0.1', authenticated: true, confirmed: false })).toEqual([]);
+    expect(checkExposure({ host: '0.0.0.0', authenticated: true, confirmed: false })[0]).toMatch(/clear text/);
+    expect(checkExposure({ host: '127.0.0.1', authenticated: false, confirmed: false })[0]).toMatch(/^WARNING: .*WITHOUT authentication/);
+    expect(() => checkExposure({ host: '0.0.0.0', authenticated: false, confirmed: false })).toThrow(/--i-understand-anyone-can-restart/);
+    expect(() => checkExposure({ host: '0.0.0.0', authenticated: false, confirmed: false })).toThrow(expect.objectContaining({ code: 'ERR_FLAG_INVALID' }));
+    expect(checkExposure({ host: '0.0.0.0', authenticated: false, confirmed: true })[0]).toMatch(/ANYONE who can reach this port/);
   });
 });
