@@ -83,6 +83,7 @@ export const STARWAVE_ENV = {
   STARWAVE_DASHBOARD_URL: optionalText.describe('Public base URL of `starwave serve`, used in notification links, e.g. https://starwave.example.com.'),
   STARWAVE_MAX_CACHED_WORKFLOWS: positiveInt('workflows kept in the worker’s sticky cache').optional().describe('Workflows the worker keeps cached (default: the SDK’s, bounded by memory).'),
   TEMPORAL_CLI_PATH: optionalText.describe('Path of a Temporal CLI to use instead of finding or building one.'),
+  XDG_CACHE_HOME: optionalText.describe('Base of the per-user cache an installed package keeps its Temporal binaries in (default ~/.cache).'),
 } as const;
 
 /** Variables that hold secrets: never printed, logged or echoed in a problem. */
@@ -143,6 +144,7 @@ export interface StarwaveEnv {
   notify: { webhookSecret: string | undefined; receiversJson: string | undefined; approveLinkSecret: string | undefined; dashboardUrl: string | undefined };
   maxCachedWorkflows: number | undefined;
   temporalCliPath: string | undefined;
+  xdgCacheHome: string | undefined;
   /** `TEMPORAL_*` variables as given, for @temporalio/envconfig. */
   temporal: Record<string, string>;
   /** `ALIBABA_CLOUD_*` variables as given, for @alicloud/credentials and for redaction. */
@@ -202,6 +204,7 @@ export function parseEnv(source: Readonly<Record<string, string | undefined>>): 
       },
       maxCachedWorkflows: p.STARWAVE_MAX_CACHED_WORKFLOWS,
       temporalCliPath: p.TEMPORAL_CLI_PATH,
+      xdgCacheHome: p.XDG_CACHE_HOME,
       temporal,
       credentials,
       credentialSourcesSet: Object.keys(credentials),

@@ -53,6 +53,9 @@ export class RolloutEngine {
   readonly notRunning = new Map<string, Set<string>>();
   /** Region → indexes of its targets. */
   readonly regionTargets = new Map<string, number[]>();
+  /** Region → how many of its targets are queued (any wave). */
+  readonly queuedInRegion = new Map<string, number>();
+  private readonly countedQueued = new Set<number>();
   private out: EngineCommand[] = [];
 
   constructor(state: EngineState) {
@@ -96,7 +99,7 @@ export class RolloutEngine {
     if (st.stalledSinceMs !== undefined) wakes.push(st.stalledSinceMs + st.spec.concurrency.stallTimeoutSeconds * 1000);
     if (st.stage === 'baking' && st.bakeUntilMs !== undefined) wakes.push(st.bakeUntilMs);
     if (st.stage === 'gate' && st.notAfterMs !== undefined) wakes.push(st.notAfterMs);
-    if (st.stage === 'running') {
+    if (st.stage === 'running' && st.spec.window.instanceMaintainablePeriod) {
       const opens = this.nextQueuedStartMs();
       if (opens !== undefined) wakes.push(opens);
     }
@@ -675,6 +678,12 @@ export class RolloutEngine {
     else this.holders.delete(idx);
     if (ACTIVE_STATES.has(t.s)) this.active.add(idx);
     else this.active.delete(idx);
+    const queued = t.s === 'queued';
+    if (queued !== this.countedQueued.has(idx)) {
+      if (queued) this.countedQueued.add(idx);
+      else this.countedQueued.delete(idx);
+      this.queuedInRegion.set(t.region, (this.queuedInRegion.get(t.region) ?? 0) + (queued ? 1 : -1));
+    }
   }
 
   private reindex(): void {
@@ -682,6 +691,8 @@ export class RolloutEngine {
     this.holders.clear();
     this.active.clear();
     this.regionTargets.clear();
+    this.queuedInRegion.clear();
+    this.countedQueued.clear();
     this.state.targets.forEach((t, i) => {
       this.index.set(t.id, i);
       const list = this.regionTargets.get(t.region) ?? [];

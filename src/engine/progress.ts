@@ -20,6 +20,8 @@ import { FINAL_STATES, type TargetRec } from './state';
 
 /** Reports of rollouts up to this many targets list every instance; larger ones list what did not restart. */
 export const REPORT_FULL_LIMIT = 2_000;
+/** A large report lists at most this many instances (without their sentences): its size stays bounded. */
+export const REPORT_LIST_LIMIT = 5_000;
 /** In-flight instances listed in a progress snapshot at most. */
 export const IN_FLIGHT_SHOWN = 200;
 
@@ -286,7 +288,9 @@ export function buildReport(e: RolloutEngine): RolloutReport {
     list.push([t.region, t.id]);
     byReason.set(reason, list);
   }
-  const instances = progress.instances.filter((r) => !(r.outcome === 'not_started' && !r.stillDown));
+  // The sentence is derived from the fields (renderers rebuild it), so large reports leave it out.
+  const listed = progress.instances.filter((r) => !(r.outcome === 'not_started' && !r.stillDown));
+  const instances = listed.slice(0, REPORT_LIST_LIMIT).map(({ detail: _detail, ...rest }) => rest);
   return {
     ...base,
     instances,
@@ -300,7 +304,7 @@ export function resultsOf(e: RolloutEngine, onlyProblems: boolean): InstanceResu
   const out: InstanceResult[] = [];
   for (const t of e.state.targets) {
     if (!FINAL_STATES.has(t.s)) continue;
-    if (onlyProblems && t.s === 'restarted' && !t.adopted && !t.waited && !t.restartNotObserved) continue;
+    if (onlyProblems && t.s === 'restarted' && !t.adopted && !t.waited) continue;
     out.push(resultOf(t));
   }
   return out;

@@ -164,10 +164,7 @@ export function regionsToWatch(e: RolloutEngine): string[] {
   }
   // The first listing of a wave in each of its regions: the availability snapshot launches wait for.
   if (st.stage === 'running' && !st.stop && !st.paused) {
-    for (const idx of st.queue) {
-      const t = st.targets[idx]!;
-      if (st.regions[t.region]?.observedInWave !== st.wave) need.add(t.region);
-    }
+    for (const region of waveRegions(e)) if (st.regions[region]?.observedInWave !== st.wave) need.add(region);
   }
   // While reads are refused, keep asking (at most once per poll interval) to see whether access returns.
   if (st.refusal) for (const r of st.plan.regions) need.add(r);
@@ -191,7 +188,7 @@ export function watchInputFor(e: RolloutEngine, region: string): WatchInput {
   const wake = e.nextWakeAtMs();
   const maxWaitMs = Math.max(0, Math.min(5 * pollMs, wake !== undefined ? wake - st.nowMs : 5 * pollMs));
   const initialDelayMs = rec.lastPollAt !== undefined ? Math.max(0, rec.lastPollAt + pollMs - st.nowMs) : 0;
-  const wantSnapshot = (e.regionTargets.get(region) ?? []).some((idx) => st.targets[idx]!.s === 'queued');
+  const wantSnapshot = (e.queuedInRegion.get(region) ?? 0) > 0;
   return {
     region,
     entries,
@@ -208,4 +205,18 @@ export function watchInputFor(e: RolloutEngine, region: string): WatchInput {
 /** A finished target still down whose slot frees only with a healthy probe (our restart, gate on). */
 export function needsHealthToRelease(e: RolloutEngine, t: TargetRec): boolean {
   return e.state.spec.health.enabled && t.sent !== undefined;
+}
+
+const waveRegionCache = new WeakMap<RolloutEngine, { wave: number; regions: string[] }>();
+
+/** Regions of the running wave (cached per wave). */
+function waveRegions(e: RolloutEngine): string[] {
+  const cached = waveRegionCache.get(e);
+  if (cached && cached.wave === e.state.wave) return cached.regions;
+  const w = e.state.plan?.waves[e.state.wave - 1];
+  const regions = new Set<string>();
+  if (w) for (let i = w.first; i < w.first + w.count; i++) regions.add(e.state.targets[i]!.region);
+  const entry = { wave: e.state.wave, regions: [...regions] };
+  waveRegionCache.set(e, entry);
+  return entry.regions;
 }

@@ -30,11 +30,14 @@ import type { LaunchHeartbeat, WatchInput } from '../contracts/activities';
 import { FAILURE_TYPES, NON_RETRYABLE_FAILURE_TYPES, errorClassOfFailureType, type ErrorClass } from '../contracts/errors';
 import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate } from '../contracts/messages';
 import type { ApproveArgs, CancelArgs, ControlAck, ControlBase, LimitsPatch, RolloutInput, RolloutReport, SkipArgs } from '../contracts/rollout';
-import { RolloutEngine, isPacked, packState, unpackState, type ControlEvent, type EngineCommand, type EngineEvent, type EngineState, type PackedState } from '../engine';
+import { RolloutEngine, isPacked, phaseOf, packState, unpackState, type ControlEvent, type EngineCommand, type EngineEvent, type EngineState, type PackedState } from '../engine';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { validateSpec } from '../planning/spec';
 import { workflowNow } from './clock';
 import { currentDetails } from './details';
+
+/** How often (workflow time) the Web UI's details table is rebuilt at most. */
+const DETAILS_EVERY_MS = 5_000;
 
 /** Default continue-as-new threshold: well below Temporal's 10,240-event warning. */
 export const DEFAULT_HISTORY_LIMIT = 7_000;
@@ -216,16 +219,25 @@ export async function rolloutWorkflow(input: RolloutInput, resume?: PackedState 
   const visible = workflowInfo().typedSearchAttributes.get(SEARCH_ATTRIBUTES.name) !== undefined;
   let shownPhase: string | undefined;
   let shownDetails: string | undefined;
-  const show = (): void => {
-    const p = engine.progress('summary');
-    if (visible && p.phase !== shownPhase) {
-      shownPhase = p.phase;
+  let detailsAtMs = 0;
+  /**
+   * Keeps the Web UI's view current: the phase search attribute on every phase change, the details
+   * table at most every few seconds of workflow time (building it reads every target).
+   */
+  const show = (force = false): void => {
+    const phase = phaseOf(engine);
+    const changed = phase !== shownPhase;
+    if (visible && changed) {
       upsertSearchAttributes([
-        { key: SEARCH_ATTRIBUTES.phase, value: p.phase },
+        { key: SEARCH_ATTRIBUTES.phase, value: phase },
         ...(engine.state.plan ? [{ key: SEARCH_ATTRIBUTES.regions, value: engine.state.plan.regions }] : []),
       ]);
     }
-    const details = currentDetails(p);
+    shownPhase = phase;
+    const now = workflowNow();
+    if (!force && !changed && now - detailsAtMs < DETAILS_EVERY_MS) return;
+    detailsAtMs = now;
+    const details = currentDetails(engine.progress('summary'));
     if (details !== shownDetails) {
       shownDetails = details;
       setCurrentDetails(details);
@@ -270,8 +282,8 @@ export async function rolloutWorkflow(input: RolloutInput, resume?: PackedState 
       }
     }
   });
-  show();
-  if (visible) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: report!.phase }]);
+  show(true);
+  if (visible && shownPhase !== report!.phase) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.phase, value: report!.phase }]);
   // Still non-cancellable: after a Temporal cancellation the root scope is cancelled, and the report must still be returned.
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   return report!;
