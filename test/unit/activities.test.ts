@@ -1,16 +1,26 @@
 /** Pure unit tests of the activity logic with a fake region API (no HTTP, no Temporal). */
 import { describe, expect, it } from 'vitest';
-import { ApplicationFailure } from '@temporalio/common';
 import type { RegionApi } from '../../src/activities/deps';
-import { launchRestart } from '../../src/activities/restart';
-import { watchRestarts } from '../../src/activities/watch';
-import { classifyInstanceStatus } from '../../src/starrocks/status';
-import { StarRocksApiError } from '../../src/starrocks/errors';
+import { launchRestart, type LaunchContext } from '../../src/activities/launch';
+import { watchRegion, type WatchContext } from '../../src/activities/watch';
+import type { LaunchHeartbeat, WatchInput } from '../../src/contracts/activities';
 import type { InstanceSummary, OperationRecord } from '../../src/starrocks/client';
+import { StarRocksApiError, StarRocksNotSentError } from '../../src/starrocks/errors';
+import { classifyInstanceStatus } from '../../src/starrocks/status';
 
 const ID = 'c-0000000000000001';
+const NOW = 1_000_000;
 
-function fakeApi(state: { status: Record<string, string>; ops?: OperationRecord[]; failRestart?: Error; failListing?: Error[] }) {
+interface FakeState {
+  status: Record<string, string>;
+  ops?: OperationRecord[];
+  failRestart?: Error;
+  failListing?: Error[];
+  /** RestartInstance honours notAfterMs against this clock (like the real client). */
+  clock?: () => number;
+}
+
+function fakeApi(state: FakeState) {
   const calls: string[] = [];
   const summary = (instanceId: string): InstanceSummary => ({
     instanceId,
@@ -20,144 +30,194 @@ function fakeApi(state: { status: Record<string, string>; ops?: OperationRecord[
     regionId: 'cn-hangzhou',
     tags: [],
   });
-  const api: RegionApi = {
-    async describeInstance(id) {
+  const api = {
+    async describeInstance(id: string) {
       calls.push(`describe ${id}`);
       return state.status[id] === undefined ? undefined : summary(id);
     },
-    async describeAllInstances(q) {
+    async describeAllInstances(q: { statuses?: string[] }) {
       calls.push('list');
       const failure = state.failListing?.shift();
       if (failure) throw failure;
       const items = Object.keys(state.status).filter((id) => !q.statuses || q.statuses.includes(state.status[id]!)).map(summary);
       return { items, pages: 1 };
     },
-    async listOperationHistory(q) {
+    async listOperationHistory(q: { instanceId: string }) {
       calls.push(`history ${q.instanceId}`);
       return { requestId: 'r', total: state.ops?.length ?? 0, items: state.ops ?? [] };
     },
-    async restartInstance({ instanceId }) {
+    async listOperationActivity() {
+      calls.push('activity');
+      return { requestId: 'r', total: 1, items: [{ activityId: 'ac-1', activityStatus: 'RUNNING', name: 'Restart FE leader' }] };
+    },
+    async restartInstance({ instanceId }: { instanceId: string }, opts: { notAfterMs?: number; beforeSend?: () => void } = {}) {
+      if (opts.notAfterMs !== undefined && (state.clock?.() ?? NOW) > opts.notAfterMs) {
+        throw new StarRocksNotSentError({ action: 'RestartInstance', region: 'cn-hangzhou', reason: 'deadline', notAfterMs: opts.notAfterMs, nowMs: state.clock?.() ?? NOW });
+      }
+      opts.beforeSend?.();
       calls.push(`restart ${instanceId}`);
       if (state.failRestart) throw state.failRestart;
       state.status[instanceId] = 'restarting';
       return { requestId: 'req-1' };
     },
-  };
+    async listRestartHistory() {
+      return { items: [], reads: 1, complete: true };
+    },
+    async describeAllNodeGroups() {
+      return { items: [], pages: 1 };
+    },
+  } as unknown as RegionApi;
   return { api, calls };
 }
 
-const input = { region: 'cn-hangzhou', instanceId: ID, fastMode: false, notRunning: 'wait' as const, pollIntervalMs: 100 };
-const ctx = (attempt: number) => ({ attempt, scheduledAtMs: 1_000_000, now: () => 1_000_500 });
+const input = { region: 'cn-hangzhou', instanceId: ID, fastMode: false };
+function ctx(attempt: number, previous?: LaunchHeartbeat, deadlineMs = NOW + 60_000): LaunchContext & { beats: LaunchHeartbeat[] } {
+  const beats: LaunchHeartbeat[] = [];
+  return { attempt, ...(previous ? { previous } : {}), heartbeat: (d) => beats.push(d), deadlineMs, now: () => NOW, beats };
+}
 
 describe('launchRestart', () => {
-  it('first attempt: preflight then restart, no history lookup', async () => {
+  it('first attempt: preflight then restart; the intent is recorded before the send', async () => {
     const { api, calls } = fakeApi({ status: { [ID]: 'running' } });
-    expect(await launchRestart(api, input, ctx(1))).toMatchObject({ kind: 'sent', adopted: false, requestId: 'req-1' });
+    const c = ctx(1);
+    expect(await launchRestart(api, input, c)).toMatchObject({ kind: 'sent', adopted: false, requestId: 'req-1' });
     expect(calls).toEqual([`describe ${ID}`, `restart ${ID}`]);
+    expect(c.beats).toEqual([{ attempt: 1, aboutToSendAtMs: NOW }]);
   });
-  it('a retry adopts the restart of a lost earlier attempt found in operation history, and sends nothing', async () => {
-    const { api, calls } = fakeApi({
-      status: { [ID]: 'running' },
-      ops: [{ operationId: 'op-1', operationType: 'restart_cluster', operationStatus: 'COMPLETED', gmtCreateMs: 1_000_100, instanceId: ID }],
-    });
-    expect(await launchRestart(api, input, ctx(2))).toMatchObject({ kind: 'sent', adopted: true, sentAtMs: 1_000_100 });
-    expect(calls).not.toContain(`restart ${ID}`);
+
+  it('a retry adopts the restart of an earlier attempt that recorded its send, found in operation history; nothing is sent', async () => {
+    const { api, calls } = fakeApi({ status: { [ID]: 'running' }, ops: [{ operationId: 'op-1', operationType: 'restart_cluster', operationStatus: 'RUNNING', gmtCreateMs: NOW - 1_000, instanceId: ID }] });
+    expect(await launchRestart(api, input, ctx(2, { attempt: 1, aboutToSendAtMs: NOW - 2_000 }))).toMatchObject({ kind: 'sent', adopted: true });
+    expect(calls.filter((c) => c.startsWith('restart'))).toEqual([]);
   });
-  it('a retry adopts an instance already restarting, and re-sends only when nothing took effect', async () => {
-    const restarting = fakeApi({ status: { [ID]: 'restarting' } });
-    expect(await launchRestart(restarting.api, input, ctx(3))).toMatchObject({ kind: 'sent', adopted: true });
-    expect(restarting.calls).not.toContain(`restart ${ID}`);
-    const old = fakeApi({
-      status: { [ID]: 'running' },
-      ops: [{ operationId: 'op-0', operationType: 'restart_cluster', operationStatus: 'COMPLETED', gmtCreateMs: 1_000_000 - 200_000, instanceId: ID }],
-    });
-    expect(await launchRestart(old.api, input, ctx(2))).toMatchObject({ kind: 'sent', adopted: false });
-    expect(old.calls).toContain(`restart ${ID}`);
+
+  it('a retry whose earlier attempt never got to send does not adopt a restart someone else started: it reports the instance not running', async () => {
+    const { api, calls } = fakeApi({ status: { [ID]: 'restarting' }, ops: [{ operationId: 'op-9', operationType: 'restart_cluster', operationStatus: 'RUNNING', gmtCreateMs: NOW - 1_000, instanceId: ID }] });
+    const res = await launchRestart(api, input, ctx(2, { attempt: 1 }));
+    expect(res).toMatchObject({ kind: 'not_running', status: 'restarting', cause: 'restarting' });
+    expect(calls).not.toContain(`history ${ID}`);
+    expect(calls.filter((c) => c.startsWith('restart'))).toEqual([]);
   });
-  it('with a fresh region snapshot the first attempt skips its own read; a changed instance is caught by the call', async () => {
+
+  it('a retry after a lost send that did not take effect sends again (once)', async () => {
     const { api, calls } = fakeApi({ status: { [ID]: 'running' } });
-    expect(await launchRestart(api, { ...input, preflightFromSnapshot: true }, ctx(1))).toMatchObject({ kind: 'sent', reads: 0 });
-    expect(calls).toEqual([`restart ${ID}`]);
-    const busy = new StarRocksApiError({ outcomeUnknown: false, errorClass: 'busy', action: 'RestartInstance', region: 'cn-hangzhou', apiCode: 'InvalidParams' });
-    const changed = fakeApi({ status: { [ID]: 'scaling_out' }, failRestart: busy });
-    expect(await launchRestart(changed.api, { ...input, notRunning: 'skip', preflightFromSnapshot: true }, ctx(1))).toMatchObject({ kind: 'skipped', status: 'scaling_out' });
-    expect(changed.calls).toEqual([`restart ${ID}`, `describe ${ID}`]);
+    expect(await launchRestart(api, input, ctx(2, { attempt: 1, aboutToSendAtMs: NOW - 2_000 }))).toMatchObject({ kind: 'sent', adopted: false });
+    expect(calls.filter((c) => c.startsWith('restart'))).toEqual([`restart ${ID}`]);
   });
-  it('not running at its turn: skip, fail or wait (retryable InstanceNotReady) by policy', async () => {
-    expect(await launchRestart(fakeApi({ status: { [ID]: 'updating' } }).api, { ...input, notRunning: 'skip' }, ctx(1))).toMatchObject({ kind: 'skipped', status: 'updating' });
-    expect(await launchRestart(fakeApi({ status: { [ID]: 'updating' } }).api, { ...input, notRunning: 'fail' }, ctx(1))).toMatchObject({ kind: 'not_running' });
-    const err = await launchRestart(fakeApi({ status: { [ID]: 'some_new_status' } }).api, input, ctx(1)).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    expect(err).toMatchObject({ type: 'InstanceNotReady', nonRetryable: false });
+
+  it('nothing is sent after the attempt’s deadline (e.g. after waiting for the client-side rate limit)', async () => {
+    const { api, calls } = fakeApi({ status: { [ID]: 'running' }, clock: () => NOW + 120_000 });
+    const c = ctx(1, undefined, NOW + 60_000);
+    await expect(launchRestart(api, input, c)).rejects.toMatchObject({ type: 'NotSent' });
+    expect(calls.filter((x) => x.startsWith('restart'))).toEqual([]);
+    expect(c.beats).toEqual([]); // no intent recorded: a retry will not adopt anything
   });
-  it('maps API errors to failure types by class; fatal classes are non-retryable', async () => {
-    const denied = new StarRocksApiError({ outcomeUnknown: false, errorClass: 'permission', action: 'RestartInstance', region: 'cn-hangzhou', apiCode: 'Forbidden.RAM', httpStatus: 403, requestId: 'R1' });
-    const err = await launchRestart(fakeApi({ status: { [ID]: 'running' }, failRestart: denied }).api, input, ctx(1)).catch((e: unknown) => e);
-    expect(err).toMatchObject({ type: 'StarRocks.permission', nonRetryable: true });
-    const throttled = new StarRocksApiError({ outcomeUnknown: false, errorClass: 'throttled', action: 'RestartInstance', region: 'cn-hangzhou', apiCode: 'Throttling.User', retryAfterMs: 750 });
-    const err2 = await launchRestart(fakeApi({ status: { [ID]: 'running' }, failRestart: throttled }).api, input, ctx(1)).catch((e: unknown) => e);
-    expect(err2).toMatchObject({ type: 'StarRocks.throttled', nonRetryable: false, nextRetryDelay: 750 });
-    const missing = await launchRestart(fakeApi({ status: {} }).api, input, ctx(1)).catch((e: unknown) => e);
-    expect(missing).toMatchObject({ type: 'StarRocks.not_found', nonRetryable: true });
+
+  it('permanent refusals come back as data, naming the action', async () => {
+    const denied = new StarRocksApiError({ errorClass: 'permission', action: 'RestartInstance', region: 'cn-hangzhou', apiCode: 'Forbidden.RAM', outcomeUnknown: false });
+    const { api } = fakeApi({ status: { [ID]: 'running' }, failRestart: denied });
+    expect(await launchRestart(api, input, ctx(1))).toMatchObject({ kind: 'refused', refusal: { errorClass: 'permission', action: 'RestartInstance', apiCode: 'Forbidden.RAM' } });
+  });
+
+  it('retryable errors are thrown as their failure type for Temporal to retry', async () => {
+    const throttled = new StarRocksApiError({ errorClass: 'throttled', action: 'RestartInstance', region: 'cn-hangzhou', apiCode: 'Throttling.User', retryAfterMs: 700, outcomeUnknown: false });
+    const { api } = fakeApi({ status: { [ID]: 'running' }, failRestart: throttled });
+    await expect(launchRestart(api, input, ctx(1))).rejects.toMatchObject({ type: 'StarRocks.throttled', nextRetryDelay: 700 });
+  });
+
+  it('a busy answer to the send is reported as not running with the status read right after', async () => {
+    const busy = new StarRocksApiError({ errorClass: 'busy', action: 'RestartInstance', region: 'cn-hangzhou', apiMessage: 'Invalid instance status', outcomeUnknown: false });
+    const state: FakeState = { status: { [ID]: 'running' }, failRestart: busy };
+    const { api } = fakeApi(state);
+    const withSnapshot = { ...input, preflightFromSnapshot: true };
+    state.status[ID] = 'running';
+    const original = api.restartInstance.bind(api);
+    (api as { restartInstance: RegionApi['restartInstance'] }).restartInstance = async (...a) => {
+      state.status[ID] = 'scaling_out';
+      return original(...a);
+    };
+    expect(await launchRestart(api, withSnapshot, ctx(1))).toMatchObject({ kind: 'not_running', status: 'scaling_out', cause: 'busy' });
   });
 });
 
-describe('watchRestarts', () => {
-  const clock = () => {
-    let t = 0;
-    return { now: () => t, sleep: async (ms: number) => void (t += ms) };
-  };
-  it('confirms running only via restarting, polls the region in pages and reads an instance once when it leaves', async () => {
-    const state = { status: { [ID]: 'restarting', 'c-0000000000000002': 'running' } as Record<string, string> };
-    const { api, calls } = fakeApi(state);
-    const c = clock();
-    let polls = 0;
-    const res = await watchRestarts(
-      { ...api, describeAllInstances: async (q) => { if (++polls === 3) state.status[ID] = 'running'; return api.describeAllInstances(q); } },
-      { region: 'cn-hangzhou', watching: [{ instanceId: ID, sentAtMs: 0, seenRestarting: false }], pollIntervalMs: 100, confirmTimeoutMs: 60_000, flipGraceMs: 5_000, maxWaitMs: 60_000 },
-      { ...c, heartbeat: () => {}, cancelled: () => false },
-    );
-    expect(res.events).toEqual([expect.objectContaining({ instanceId: ID, kind: 'running' })]);
-    expect(res.events[0]!.restartNotObserved).toBeUndefined();
-    expect(calls.filter((x) => x === `describe ${ID}`)).toHaveLength(1);
+function watchCtx(opts: Partial<WatchContext> & { clock: { t: number } }): WatchContext & { beats: number[] } {
+  const beats: number[] = [];
+  return {
+    now: () => opts.clock.t,
+    sleep: async (ms) => {
+      opts.clock.t += ms;
+    },
+    heartbeat: () => beats.push(opts.clock.t),
+    heartbeatEveryMs: opts.heartbeatEveryMs ?? 10_000,
+    cancelled: () => false,
+    beats,
+    ...opts,
+  } as WatchContext & { beats: number[] };
+}
+
+const watchInput = (over: Partial<WatchInput> = {}): WatchInput => ({
+  region: 'cn-hangzhou',
+  entries: [{ instanceId: ID, kind: 'restart', sentAtMs: NOW, seenRestarting: true }],
+  pollIntervalMs: 1_000,
+  flipGraceMs: 5_000,
+  maxWaitMs: 5_000,
+  initialDelayMs: 0,
+  wantSnapshot: true,
+  progressEveryPolls: 0,
+  ...over,
+});
+
+describe('watchRegion', () => {
+  it('a poll interval of 600 s: heartbeats keep coming during the sleeps (never the heartbeat timeout)', async () => {
+    const clock = { t: NOW };
+    const { api } = fakeApi({ status: { [ID]: 'restarting' } });
+    const c = watchCtx({ clock, heartbeatEveryMs: 10_000 });
+    await watchRegion(api, watchInput({ pollIntervalMs: 600_000, maxWaitMs: 3_000_000, initialDelayMs: 600_000 }), c);
+    const gaps = c.beats.slice(1).map((b, i) => b - c.beats[i]!);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(10_000);
+    expect(clock.t - NOW).toBeGreaterThanOrEqual(3_000_000);
   });
-  it('never treats an unknown or busy status as healthy: it runs out the confirm timeout', async () => {
-    const { api } = fakeApi({ status: { [ID]: 'brand_new_status' } });
-    const res = await watchRestarts(
-      api,
-      { region: 'cn-hangzhou', watching: [{ instanceId: ID, sentAtMs: 0, seenRestarting: true }], pollIntervalMs: 100, confirmTimeoutMs: 1_000, flipGraceMs: 500, maxWaitMs: 60_000 },
-      { ...clock(), heartbeat: () => {}, cancelled: () => false },
-    );
-    expect(res.events).toEqual([expect.objectContaining({ kind: 'timeout', status: 'brand_new_status' })]);
+
+  it('a permanent refusal returns at once as data (no retry loop), counting the refused call', async () => {
+    const clock = { t: NOW };
+    const denied = new StarRocksApiError({ errorClass: 'permission', action: 'DescribeInstances', region: 'cn-hangzhou', apiCode: 'Forbidden.RAM', outcomeUnknown: false });
+    const { api, calls } = fakeApi({ status: { [ID]: 'restarting' }, failListing: [denied] });
+    const res = await watchRegion(api, watchInput(), watchCtx({ clock }));
+    expect(res.refused).toMatchObject({ errorClass: 'permission', action: 'DescribeInstances', apiCode: 'Forbidden.RAM' });
+    expect(calls).toEqual(['list']);
+    expect(res.reads).toBe(1);
   });
-  it('treats a throttled poll as a missed tick, and fails on errors that cannot heal', async () => {
-    const throttled = new StarRocksApiError({ outcomeUnknown: false, errorClass: 'throttled', action: 'DescribeInstances', region: 'cn-hangzhou', retryAfterMs: 300 });
-    const { api } = fakeApi({ status: { [ID]: 'running' }, failListing: [throttled, throttled] });
-    const c = clock();
-    const res = await watchRestarts(
-      api,
-      { region: 'cn-hangzhou', watching: [{ instanceId: ID, sentAtMs: 0, seenRestarting: true }], pollIntervalMs: 100, confirmTimeoutMs: 60_000, flipGraceMs: 500, maxWaitMs: 60_000 },
-      { ...c, heartbeat: () => {}, cancelled: () => false },
-    );
-    expect(res.events[0]).toMatchObject({ kind: 'running' });
-    expect(c.now()).toBeGreaterThanOrEqual(600); // waited Retry-After twice
-    const auth = new StarRocksApiError({ outcomeUnknown: false, errorClass: 'auth', action: 'DescribeInstances', region: 'cn-hangzhou', apiCode: 'SignatureDoesNotMatch' });
-    const failing = fakeApi({ status: { [ID]: 'running' }, failListing: [auth] });
-    await expect(
-      watchRestarts(failing.api, { region: 'cn-hangzhou', watching: [{ instanceId: ID, sentAtMs: 0, seenRestarting: true }], pollIntervalMs: 100, confirmTimeoutMs: 60_000, flipGraceMs: 500, maxWaitMs: 60_000 }, { ...clock(), heartbeat: () => {}, cancelled: () => false }),
-    ).rejects.toMatchObject({ type: 'StarRocks.auth', nonRetryable: true });
+
+  it('the first poll waits its initial delay (at most one listing per poll interval)', async () => {
+    const clock = { t: NOW };
+    const { api } = fakeApi({ status: { [ID]: 'running' } });
+    const res = await watchRegion(api, watchInput({ initialDelayMs: 800 }), watchCtx({ clock }));
+    expect(res.lastPollAtMs).toBe(NOW + 800);
   });
-  it('confirms a restart shorter than one poll from its completed operation, but waits while none is recorded', async () => {
-    const fast = fakeApi({
-      status: { [ID]: 'running' },
-      ops: [{ operationId: 'op-1', operationType: 'restart_cluster', operationStatus: 'COMPLETED', gmtCreateMs: 10, instanceId: ID }],
-    });
-    const input = { region: 'cn-hangzhou', watching: [{ instanceId: ID, sentAtMs: 0, seenRestarting: false }], pollIntervalMs: 100, confirmTimeoutMs: 60_000, flipGraceMs: 5_000, maxWaitMs: 1_000 };
-    const res = await watchRestarts(fast.api, input, { ...clock(), heartbeat: () => {}, cancelled: () => false });
-    expect(res.events).toEqual([expect.objectContaining({ kind: 'running' })]);
-    const stale = fakeApi({ status: { [ID]: 'running' } });
-    const waited = await watchRestarts(stale.api, input, { ...clock(), heartbeat: () => {}, cancelled: () => false });
-    expect(waited.events).toEqual([]); // running without any restart on record is not a confirmation
-    expect(stale.calls).not.toContain(`describe ${ID}`);
+
+  it('a restart that ended running is decisive; the snapshot lists the region’s non-running instances', async () => {
+    const clock = { t: NOW };
+    const other = 'c-0000000000000002';
+    const { api } = fakeApi({ status: { [ID]: 'running', [other]: 'modifying_config' } });
+    const res = await watchRegion(api, watchInput(), watchCtx({ clock }));
+    expect(res.observations).toEqual([expect.objectContaining({ instanceId: ID, status: 'running', ended: 'running' })]);
+    expect(res.notRunning).toEqual([[other, 'modifying_config']]);
+  });
+
+  it('down entries are read on their own when the listing cannot show them', async () => {
+    const clock = { t: NOW };
+    const { api, calls } = fakeApi({ status: { [ID]: 'creating_failed' } });
+    const res = await watchRegion(api, watchInput({ entries: [{ instanceId: ID, kind: 'down' }], maxWaitMs: 0 }), watchCtx({ clock }));
+    expect(calls).toContain(`describe ${ID}`);
+    expect(res.observations).toEqual([expect.objectContaining({ instanceId: ID, status: 'creating_failed' })]);
+  });
+
+  it('transient poll failures are missed ticks, not verdicts', async () => {
+    const clock = { t: NOW };
+    const flaky = new StarRocksApiError({ errorClass: 'transient', action: 'DescribeInstances', region: 'cn-hangzhou', httpStatus: 503, outcomeUnknown: false });
+    const { api } = fakeApi({ status: { [ID]: 'running' }, failListing: [flaky, flaky] });
+    const res = await watchRegion(api, watchInput(), watchCtx({ clock }));
+    expect(res.observations[0]).toMatchObject({ ended: 'running' });
+    expect(res.refused).toBeUndefined();
   });
 });
