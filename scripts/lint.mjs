@@ -10,6 +10,9 @@
 //                         Temporal's log or an injected logger.
 //   no-focused-tests      no .only( / .skip( in test/: CI must run every test.
 //   no-access-key         nothing that looks like an Alibaba Cloud AccessKey ID outside test/.
+//   env-in-config         src/ reads process.env only in src/config/env.ts: every setting has one schema.
+//   no-import-cli         no file outside src/cli imports src/cli: the CLI is a composition root, not a library.
+//   workflow-code         src/workflows is imported only by the worker (and tests): others use src/contracts.
 //
 // A deliberate exception: `// lint-allow <rule>: <reason>` on the offending line or the line above it.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -24,7 +27,7 @@ const root = rootFlag > 0 && process.argv[rootFlag + 1]
   : resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SKIP_DIRS = new Set(['node_modules', '.git', '.temporal', '.data', 'dist', 'coverage']);
 const CODE_EXT = /\.(?:[cm]?ts|[cm]?js|tsx|jsx)$/;
-const PURE_DIRS = ['src/workflows', 'src/planning'];
+const PURE_DIRS = ['src/workflows', 'src/planning', 'src/engine', 'src/contracts'];
 const CONSOLE_ALLOWED_DIRS = ['src/cli', 'src/demo'];
 const ACCESS_KEY = /LTAI[0-9A-Za-z]{12,}/g;
 const BUILTINS = new Set(builtinModules.flatMap((name) => [name, name.split('/')[0]]));
@@ -182,11 +185,11 @@ function checkPure(file, code, codeNoStrings) {
       if (!typeOnly) report(file, line, 'workflow-determinism', "imports undici; do I/O in activities, not workflows");
       continue;
     }
-    if (typeOnly || specifier === '@temporalio/workflow' || !isWorkflow) continue;
+    if (typeOnly || specifier === '@temporalio/workflow' || specifier === '@temporalio/common' || !isWorkflow) continue;
     if (specifier.startsWith('.')) {
       const target = relative(root, resolve(root, dirname(file), specifier)).split(sep).join('/');
-      if (PURE_DIRS.some((dir) => under(target, dir))) continue;
-      report(file, line, 'workflow-imports', `imports '${specifier}' (${target}) as a value; only src/workflows and src/planning may be, use 'import type' for the rest`);
+      if (PURE_DIRS.some((dir) => under(target, dir)) || target === 'src/starrocks/status') continue;
+      report(file, line, 'workflow-imports', `imports '${specifier}' (${target}) as a value; only ${PURE_DIRS.join(', ')} (and the status table) may be, use 'import type' for the rest`);
       continue;
     }
     report(file, line, 'workflow-imports', `imports '${specifier}' as a value; workflows may import only @temporalio/workflow (use 'import type' for types)`);
@@ -224,6 +227,24 @@ for (const file of files) {
   if (under(file, 'src') && !CONSOLE_ALLOWED_DIRS.some((dir) => under(file, dir))) {
     for (const m of codeNoStrings.matchAll(/\bconsole\.log\s*\(/g)) {
       report(file, lineOf(codeNoStrings, m.index), 'no-console-log', 'console.log in library code; log through Temporal log or an injected logger');
+    }
+  }
+  if (under(file, 'src') && file !== 'src/config/env.ts') {
+    for (const m of codeNoStrings.matchAll(/\bprocess\.env\b/g)) {
+      report(file, lineOf(codeNoStrings, m.index), 'env-in-config', 'reads process.env outside src/config/env.ts; add the setting to its schema and use loadEnv()');
+    }
+  }
+  if (under(file, 'src')) {
+    for (const { specifier, typeOnly, index } of importsOf(code)) {
+      if (!specifier.startsWith('.')) continue;
+      const target = relative(root, resolve(root, dirname(file), specifier)).split(sep).join('/');
+      if (!under(file, 'src/cli') && under(target, 'src/cli')) {
+        report(file, lineOf(code, index), 'no-import-cli', `imports '${specifier}' from src/cli; move what is shared into a room both can import`);
+      }
+      const workflowsAllowed = under(file, 'src/workflows') || under(file, 'src/worker') || typeOnly;
+      if (!workflowsAllowed && under(target, 'src/workflows')) {
+        report(file, lineOf(code, index), 'workflow-code', `imports workflow code '${specifier}'; import contracts from src/contracts instead`);
+      }
     }
   }
   if (under(file, 'test')) {
