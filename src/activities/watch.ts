@@ -192,13 +192,21 @@ export async function watchRegion(api: RegionApi, input: WatchInput, ctx: WatchC
     return any;
   };
 
+  /** A poll interval, or less when one of our restarts is expected to end sooner (never below minPollMs). */
+  const nextDelayMs = (): number => {
+    const now = ctx.now();
+    const nextEnd = input.expectedEndsMs?.find((t) => t > now);
+    if (nextEnd === undefined) return input.pollIntervalMs;
+    return Math.min(input.pollIntervalMs, Math.max(input.minPollMs ?? input.pollIntervalMs, nextEnd - now));
+  };
+
   let failedPolls = 0;
   let delayMs = input.initialDelayMs;
   try {
     for (let tick = 0; ; tick++) {
       if (delayMs > 0) await sleep(delayMs);
       if (ctx.cancelled()) break;
-      delayMs = input.pollIntervalMs;
+      delayMs = nextDelayMs();
       let decided = false;
       try {
         decided = await poll(tick);

@@ -140,6 +140,13 @@ export interface WatchInput {
   wantSnapshot: boolean;
   /** Read the restart operation's progress for restart entries every this many polls (0 = never). */
   progressEveryPolls: number;
+  /**
+   * When restarts in flight are expected to end (epoch ms, ascending): the next listing comes at the
+   * first of these if that is sooner than a poll interval (never sooner than minPollMs), so a finished
+   * restart frees its slot quickly without reading more per instance.
+   */
+  expectedEndsMs?: number[];
+  minPollMs?: number;
   /** Probe with HTTP Basic auth / the cluster token from the worker's environment. */
   health?: { proveRestart: boolean };
 }

@@ -167,6 +167,11 @@ export class RolloutEngine {
     return t.est90 ?? t.est ?? this.defaultExpectedMs();
   }
 
+  /** What a target's restart is expected to take, as a point estimate (its own median if it has a history). */
+  expectedMedianMs(t: TargetRec): number {
+    return t.est ?? this.defaultExpectedMs();
+  }
+
   /** The running wave's limits, resolved against its size and its regions' shares. */
   waveLimits(): { global: number; perRegion: Record<string, number> } {
     const st = this.state;

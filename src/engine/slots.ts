@@ -189,6 +189,13 @@ export function watchInputFor(e: RolloutEngine, region: string): WatchInput {
   const maxWaitMs = Math.max(0, Math.min(5 * pollMs, wake !== undefined ? wake - st.nowMs : 5 * pollMs));
   const initialDelayMs = rec.lastPollAt !== undefined ? Math.max(0, rec.lastPollAt + pollMs - st.nowMs) : 0;
   const wantSnapshot = (e.queuedInRegion.get(region) ?? 0) > 0;
+  // Expected ends of our restarts here: the shared listing comes sooner when one is near.
+  const expectedEndsMs = entries
+    .filter((x) => x.kind === 'restart' && x.sentAtMs !== undefined)
+    .map((x) => x.sentAtMs! + e.expectedMedianMs(st.targets[e.index.get(x.instanceId)!]!))
+    .filter((t) => t > st.nowMs)
+    .sort((a, b) => a - b)
+    .slice(0, 50);
   return {
     region,
     entries,
@@ -197,7 +204,8 @@ export function watchInputFor(e: RolloutEngine, region: string): WatchInput {
     maxWaitMs,
     initialDelayMs,
     wantSnapshot,
-    progressEveryPolls: 3,
+    progressEveryPolls: 10,
+    ...(expectedEndsMs.length ? { expectedEndsMs, minPollMs: Math.max(200, Math.round(pollMs / 10)) } : {}),
     ...(st.spec.health.enabled ? { health: { proveRestart: st.spec.health.proveRestart } } : {}),
   };
 }

@@ -220,4 +220,14 @@ describe('watchRegion', () => {
     expect(res.observations[0]).toMatchObject({ ended: 'running' });
     expect(res.refused).toBeUndefined();
   });
+
+  it('the next listing comes sooner when one of our restarts is expected to end (never below minPollMs)', async () => {
+    const clock = { t: NOW };
+    const { api, calls } = fakeApi({ status: { [ID]: 'restarting' } });
+    const polls: number[] = [];
+    const wrapped = { ...api, describeAllInstances: async (q: never) => (polls.push(clock.t), api.describeAllInstances(q)) } as RegionApi;
+    await watchRegion(wrapped, watchInput({ pollIntervalMs: 1_000, maxWaitMs: 2_000, expectedEndsMs: [NOW + 300, NOW + 350], minPollMs: 100 }), watchCtx({ clock }));
+    expect(polls.slice(0, 4)).toEqual([NOW, NOW + 300, NOW + 400, NOW + 1_400]);
+    expect(calls.filter((c) => c === 'list').length).toBe(0); // the wrapper answered every listing
+  });
 });
