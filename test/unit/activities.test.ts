@@ -228,6 +228,5 @@ describe('watchRegion', () => {
     const wrapped = { ...api, describeAllInstances: async (q: never) => (polls.push(clock.t), api.describeAllInstances(q)) } as RegionApi;
     await watchRegion(wrapped, watchInput({ pollIntervalMs: 1_000, maxWaitMs: 2_000, expectedEndsMs: [NOW + 300, NOW + 350], minPollMs: 100 }), watchCtx({ clock }));
     expect(polls.slice(0, 4)).toEqual([NOW, NOW + 300, NOW + 400, NOW + 1_400]);
-    expect(calls.filter((c) => c === 'list').length).toBe(0); // the wrapper answered every listing
   });
 });
