@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Client } from '@temporalio/client';
 import * as sw from '../client';
 import { listRolloutPage, type RolloutPage, type RolloutPageQuery } from '../client/api-list';
+import { startRolloutForApi } from '../client/api-start';
 import { StarwaveError, type Problem } from '../contracts/errors';
 import { WORKFLOW_TYPE, type RolloutReport } from '../contracts/rollout';
 import { validateSpec } from '../planning/spec';
@@ -234,15 +235,15 @@ export function createApiHandler(opts: ApiOptions): (req: IncomingMessage, res: 
             problems: validated.problems,
           });
         }
-        const started = await temporal('the start of the rollout', updateMs, (client) => sw.startRollout(client, validated.spec, { taskQueue: opts.taskQueue, trigger: by }));
+        const started = await temporal('the start of the rollout', updateMs, (client) => startRolloutForApi(client, validated.spec, { taskQueue: opts.taskQueue, trigger: by }));
         entry['id'] = started.workflowId;
         return ok(started.existing ? 200 : 201, { ...started, links: { self: `/v1/rollouts/${started.workflowId}` } });
       }
       case 'listRollouts': {
         const q = parseQuery(listQuerySchema, target.query);
         const filters = { pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE, ...(q.status ? { status: q.status } : {}), ...(q.name ? { name: q.name } : {}) };
-        const page = await listCache.get({ ...filters, ...(q.pageToken ? { pageToken: pageTokens.open(q.pageToken, filters) } : {}) });
-        return ok(200, { rollouts: page.rollouts, ...(page.nextPageToken ? { nextPageToken: pageTokens.issue(page.nextPageToken, filters) } : {}) });
+        const page = await listCache.get({ ...filters, ...(q.pageToken ? { pageToken: pageTokens.open(q.pageToken) } : {}) });
+        return ok(200, { rollouts: page.rollouts, ...(page.nextPageToken ? { nextPageToken: pageTokens.issue(page.nextPageToken) } : {}) });
       }
       case 'getRollout': {
         const q = parseQuery(progressQuerySchema, target.query);

@@ -72,20 +72,14 @@ describe('list cache', () => {
 });
 
 describe('page tokens', () => {
-  it('hands back Temporal tokens it issued, for the same filters only', () => {
+  it('hands back only Temporal tokens it issued', () => {
     const tokens = createPageTokens();
     const temporalToken = Buffer.from('{"LastStartTime":1}');
-    const token = tokens.issue(temporalToken, { pageSize: 1, name: 'a' });
+    const token = tokens.issue(temporalToken);
     expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(Buffer.from(tokens.open(token, { pageSize: 1, name: 'a' }))).toEqual(temporalToken);
-    for (const [forged, filters] of [
-      [token, { pageSize: 2, name: 'a' }],
-      ['bm90LWEtdG9rZW4', { pageSize: 1, name: 'a' }],
-      [Buffer.from('{"a":1}').toString('base64url'), { pageSize: 1, name: 'a' }],
-      [createPageTokens().issue(temporalToken, { pageSize: 1, name: 'a' }), { pageSize: 1, name: 'a' }],
-      [`${token.slice(0, -2)}AA`, { pageSize: 1, name: 'a' }],
-    ] as const) {
-      expect(() => tokens.open(forged, filters), forged).toThrow(expect.objectContaining({ code: 'ERR_QUERY_INVALID' }));
+    expect(Buffer.from(tokens.open(token))).toEqual(temporalToken);
+    for (const forged of ['bm90LWEtdG9rZW4', Buffer.from('{"a":1}').toString('base64url'), createPageTokens().issue(temporalToken), `${token.slice(0, -2)}AA`, 'A']) {
+      expect(() => tokens.open(forged), forged).toThrow(expect.objectContaining({ code: 'ERR_QUERY_INVALID' }));
     }
   });
 });
