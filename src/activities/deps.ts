@@ -22,11 +22,22 @@ export interface HealthProber {
   probe(input: { region: string; instanceId: string; fe?: { endpoint: string; port: number }; proveRestart: boolean; signal?: AbortSignal }): Promise<HealthObservation>;
 }
 
+/** Where notifications go: receivers from the worker's environment, plus what links and signatures need. */
+export interface NotifierConfig {
+  receivers: import('./notify').Receiver[];
+  webhookSecret?: string;
+  dashboardUrl?: string;
+  /** Makes a signed, expiring approve link for a rollout's wave, when the worker has the key. */
+  approveLink?: (rolloutId: string, wave: number) => string | undefined;
+}
+
 export interface ActivityDeps {
   starrocks: RegionApiFor;
   leases: LeaseRegistry;
   /** Health gate probes (spec `health:`); absent → instances with the gate on are never healthy. */
   health?: HealthProber;
+  /** Notification receivers; absent → notifications are recorded as delivered to nobody. */
+  notifier?: NotifierConfig;
   /** Regions the worker can reach: the built-in map plus STARWAVE_ENDPOINTS (resolve refuses others). */
   knownRegions?: ReadonlySet<string>;
   /** Wall clock (epoch ms). */

@@ -15,8 +15,10 @@ import { estimateRestarts } from './estimate';
 import { adaptErrors } from './failures';
 import { launchRestart } from './launch';
 import { watchRegion, type WatchHeartbeat } from './watch';
+import { deliverNotification, type DeliveryState } from './notify';
+import type { RolloutNotification } from '../contracts/rollout';
 
-export type { ActivityDeps, HealthProber, LeaseRegistry, RegionApi, RegionApiFor } from './deps';
+export type { ActivityDeps, HealthProber, LeaseRegistry, NotifierConfig, RegionApi, RegionApiFor } from './deps';
 
 export function createActivities(deps: ActivityDeps) {
   const now = deps.now ?? Date.now;
@@ -81,6 +83,22 @@ export function createActivities(deps: ActivityDeps) {
         cancelled: () => ctx.cancellationSignal.aborted,
         signal: ctx.cancellationSignal,
         ...(deps.health ? { health: deps.health } : {}),
+      });
+    },
+
+    async deliverNotification({ notification, receivers }: { notification: RolloutNotification; receivers?: string[] }): Promise<DeliveryState> {
+      const ctx = Context.current();
+      const n = deps.notifier;
+      if (!n || n.receivers.length === 0) return { receivers: {} };
+      const approveLink = notification.event === 'approval_needed' && notification.wave !== undefined ? n.approveLink?.(notification.rolloutId, notification.wave) : undefined;
+      return deliverNotification(notification, {
+        receivers: n.receivers,
+        ...(receivers ? { only: receivers } : {}),
+        ...(ctx.info.heartbeatDetails ? { previous: ctx.info.heartbeatDetails as DeliveryState } : {}),
+        heartbeat: (state) => ctx.heartbeat(state),
+        format: { ...(n.webhookSecret ? { webhookSecret: n.webhookSecret } : {}), ...(n.dashboardUrl ? { dashboardUrl: n.dashboardUrl } : {}), ...(approveLink ? { approveLink } : {}) },
+        now,
+        signal: ctx.cancellationSignal,
       });
     },
 

@@ -170,6 +170,41 @@ export interface BlockedInfo {
   holders: Array<Target & { status?: string; sinceMs?: number; reason: string }>;
 }
 
+/** What a rollout tells the people who watch it (spec `notify:`; receivers live in the worker's environment). */
+export { NOTIFY_EVENTS, type NotifyEventName } from './notify-events';
+import type { NotifyEventName } from './notify-events';
+
+/** One notification as the rollout sends it (no secrets; receivers add their own format). */
+export interface RolloutNotification {
+  /** Per-rollout sequence number (receivers deduplicate on rolloutId + seq). */
+  seq: number;
+  event: NotifyEventName;
+  rolloutId: string;
+  name: string;
+  atMs: number;
+  /** One sentence for people. */
+  text: string;
+  wave?: number;
+  waves?: number;
+  /** Time the wave (or the rollout, for final events) took so far. */
+  elapsedMs?: number;
+  counts?: RolloutCounts;
+  /** approval_needed: how to approve. */
+  approveCommand?: string;
+  stopSentence?: string;
+}
+
+/** A notification's delivery as the progress shows it. */
+export interface NotificationDelivery {
+  seq: number;
+  event: NotifyEventName;
+  atMs: number;
+  state: 'sending' | 'delivered' | 'failed';
+  /** Per receiver: attempts made and the last error, if any. */
+  receivers?: Array<{ name: string; delivered: boolean; attempts: number; error?: string }>;
+  error?: string;
+}
+
 export interface AuditEntry {
   atMs: number;
   action: 'start' | 'pause' | 'resume' | 'cancel' | 'approve' | 'setLimits' | 'skip';
@@ -211,6 +246,8 @@ export interface RolloutProgress {
   /** How many results the `detail` filter left out. */
   instancesOmitted?: number;
   audit: AuditEntry[];
+  /** Notifications sent and their delivery (the most recent ones). */
+  notifications?: NotificationDelivery[];
   /** StarRocks API reads spent so far. */
   reads: number;
   /** Workflow runs so far (1 + continue-as-new count). */

@@ -17,7 +17,7 @@
  */
 import { isPermanentClass } from '../contracts/errors';
 import type { LaunchResult } from '../contracts/activities';
-import type { NotStartedReason, RolloutProgress, RolloutReport, ProgressDetail, ControlAck } from '../contracts/rollout';
+import type { ControlAck, NotStartedReason, NotifyEventName, ProgressDetail, RolloutNotification, RolloutProgress, RolloutReport } from '../contracts/rollout';
 import { planRollout } from '../planning/planner';
 import { classifyInstanceStatus } from '../starrocks/status';
 import { resolveBudget, resolveSize } from '../planning/spec';
@@ -30,6 +30,7 @@ import {
   ACTIVE_STATES,
   FINAL_STATES,
   MEASURED_KEEP,
+  NOTICES_KEEP,
   READ_REFUSAL_LIMIT,
   initialState,
   type ControlEvent,
@@ -109,6 +110,7 @@ export class RolloutEngine {
   /** True when the workflow may continue-as-new now: no launch is in flight (watches are re-issued). */
   canContinueAsNew(): boolean {
     const o = this.state.outstanding;
+    // Notifications in flight do not hold it up: the next run sends them again (receivers deduplicate on seq).
     return this.state.life === 'running' && o.launches.length === 0 && !o.resolve && !o.lease && !o.release && o.estimates.length === 0;
   }
 
@@ -117,6 +119,7 @@ export class RolloutEngine {
     const st = structuredCloneJson(this.state);
     for (const region of Object.values(st.regions)) delete region.watching;
     delete st.draining;
+    if (st.pendingNotices?.length) st.resendNotices = true;
     st.runs += 1;
     return st;
   }
@@ -199,6 +202,24 @@ export class RolloutEngine {
     const wave = st.plan?.waves[st.wave - 1];
     if (st.spec.failureBudget.perWave === undefined || !wave) return undefined;
     return resolveBudget(st.spec.failureBudget.perWave, wave.count);
+  }
+
+  /** Sends a notification (if the spec asks for this event) and records its delivery. */
+  notify(event: NotifyEventName, fields: Partial<RolloutNotification> & { text: string }): void {
+    const st = this.state;
+    const wanted = st.spec.notify.events;
+    if (wanted && !wanted.includes(event)) return;
+    const seq = (st.notifySeq ?? 0) + 1;
+    st.notifySeq = seq;
+    const notification: RolloutNotification = { seq, event, rolloutId: st.rolloutId, name: st.spec.name, atMs: st.nowMs, ...fields };
+    (st.outstanding.notifies ??= []).push(seq);
+    const notices = (st.notices ??= []);
+    notices.push({ seq, event, atMs: st.nowMs, state: 'sending' });
+    if (notices.length > NOTICES_KEEP) notices.splice(0, notices.length - NOTICES_KEEP);
+    const command = { notification, ...(st.spec.notify.receivers ? { receivers: st.spec.notify.receivers } : {}) };
+    (st.pendingNotices ??= []).push(command);
+    // One at a time, in order: receivers see events in the order they happened.
+    if (st.pendingNotices.length === 1) this.emit({ type: 'notify', ...command });
   }
 
   /** Counts a failure against the budgets. */
@@ -300,6 +321,24 @@ export class RolloutEngine {
         delete st.outstanding.release;
         delete st.outstanding.leased;
         return;
+      case 'notified':
+      case 'notify_failed': {
+        st.outstanding.notifies = (st.outstanding.notifies ?? []).filter((n) => n !== event.seq);
+        st.pendingNotices = (st.pendingNotices ?? []).filter((p) => p.notification.seq !== event.seq);
+        const next = st.pendingNotices[0];
+        if (next) this.emit({ type: 'notify', ...next });
+        const notice = st.notices?.find((n) => n.seq === event.seq);
+        if (notice) {
+          if (event.type === 'notified') {
+            notice.state = event.receivers.every((r) => r.delivered) ? 'delivered' : 'failed';
+            notice.receivers = event.receivers;
+          } else {
+            notice.state = 'failed';
+            notice.error = event.error.slice(0, 300);
+          }
+        }
+        return;
+      }
       case 'tick':
         return;
       case 'drain':
@@ -487,6 +526,12 @@ export class RolloutEngine {
   // Advancing
 
   private advance(): void {
+    const st = this.state;
+    if (st.resendNotices) {
+      delete st.resendNotices;
+      const first = st.pendingNotices?.[0];
+      if (first) this.emit({ type: 'notify', ...first });
+    }
     for (let guard = 0; guard < 10_000 && this.stepOnce(); guard++);
     if (this.state.life === 'running') for (const region of regionsToWatch(this)) this.emit({ type: 'watch', input: watchInputFor(this, region) });
   }
@@ -514,6 +559,8 @@ export class RolloutEngine {
         if (st.outstanding.leased) {
           if (st.stop || st.cancel) return this.toReleasing();
           st.life = 'running';
+          const plan = st.plan!;
+          this.notify('started', { text: `Rollout ${st.spec.name} started: ${plan.targetCount} target(s) in ${plan.regions.length} region(s), ${plan.waves.length} wave(s).`, waves: plan.waves.length });
           return true;
         }
         if (!st.outstanding.lease) {
@@ -536,13 +583,27 @@ export class RolloutEngine {
         }
         return false;
       case 'done':
-        if (!st.finished) {
-          st.final = { phase: this.finalPhase(), finishedAtMs: st.nowMs };
+        if (st.finished) return false;
+        if (!st.finalNotified) {
+          st.finalNotified = true;
+          const phase = this.finalPhase();
+          const counts = this.progress('summary').counts;
+          this.notify(phase, {
+            text: `Rollout ${st.spec.name} ${phase.replace('_', ' ')}: ${counts.restarted}/${counts.targets} restarted, ${counts.failed} failed${counts.notStarted ? `, ${counts.notStarted} not started` : ''}.`,
+            elapsedMs: st.nowMs - st.startedAtMs,
+            counts,
+            ...(st.stop?.sentence ? { stopSentence: st.stop.sentence } : {}),
+          });
+        }
+        // The last word waits for its delivery (bounded by the notification activity's own timeout).
+        if ((st.outstanding.notifies ?? []).length > 0) return false;
+        st.final = { phase: this.finalPhase(), finishedAtMs: st.nowMs };
+        {
           const report = this.report();
           this.log('info', `rollout ${report.phase}`, { phase: report.phase, ...report.counts });
           this.emit({ type: 'finish', report });
-          st.finished = true;
         }
+        st.finished = true;
         return false;
     }
   }
@@ -579,6 +640,22 @@ export class RolloutEngine {
         if (st.queue.length === 0 && this.active.size === 0) {
           st.waveFinishedAt[String(st.wave)] = st.nowMs;
           this.log('info', `wave ${st.wave} finished`, { wave: st.wave, failures: st.waveFailures });
+          {
+            const w = st.plan!.waves[st.wave - 1]!;
+            let restarted = 0;
+            let failed = 0;
+            for (let i = w.first; i < w.first + w.count; i++) {
+              if (st.targets[i]!.s === 'restarted') restarted++;
+              else if (st.targets[i]!.s === 'failed') failed++;
+            }
+            const elapsedMs = st.nowMs - (st.waveStartedAt[String(st.wave)] ?? st.nowMs);
+            this.notify('wave_completed', {
+              text: `Rollout ${st.spec.name}: wave ${st.wave} of ${waves.length} done in ${Math.round(elapsedMs / 1000)}s: ${restarted}/${w.count} restarted, ${failed} failed.`,
+              wave: st.wave,
+              waves: waves.length,
+              elapsedMs,
+            });
+          }
           if (st.stop || st.wave >= waves.length) return this.endRollout();
           if (st.spec.waves.bakeSeconds > 0) {
             st.stage = 'baking';
@@ -611,6 +688,12 @@ export class RolloutEngine {
     if (wave.approvalRequired && st.approved[String(n)] === undefined) {
       st.stage = 'gate';
       this.log('info', `wave ${n} waits for approval`, { wave: n });
+      this.notify('approval_needed', {
+        text: `Rollout ${st.spec.name} waits for approval before wave ${n} of ${st.plan!.waves.length} (${wave.count} target(s)).`,
+        wave: n,
+        waves: st.plan!.waves.length,
+        approveCommand: `starwave approve ${st.rolloutId} --wave ${n}`,
+      });
       return true;
     }
     return this.startWave();
@@ -621,6 +704,7 @@ export class RolloutEngine {
     st.stage = 'running';
     st.waveStartedAt[String(st.wave)] = st.nowMs;
     this.log('info', `wave ${st.wave} started`, { wave: st.wave, size: st.queue.length, limits: this.waveLimits() });
+    this.notify('wave_started', { text: `Rollout ${st.spec.name}: wave ${st.wave} of ${st.plan!.waves.length} started (${st.queue.length} target(s)).`, wave: st.wave, waves: st.plan!.waves.length });
     return true;
   }
 

@@ -237,6 +237,7 @@ export function buildProgress(e: RolloutEngine, detail: ProgressDetail): Rollout
     instances: results,
     ...(detail === 'all' ? {} : { instancesOmitted: finishedCount - results.length }),
     audit: st.audit,
+    ...(st.notices?.length ? { notifications: st.notices } : {}),
     reads: st.reads,
     runs: st.runs,
   };

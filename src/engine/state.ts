@@ -12,6 +12,8 @@ import type {
   FailureKind,
   FinalPhase,
   LimitsPatch,
+  NotificationDelivery,
+  RolloutNotification,
   NotStartedReason,
   RolloutReport,
   WaitCause,
@@ -140,7 +142,16 @@ export interface EngineState {
   nowMs: number;
   life: 'resolving' | 'estimating' | 'leasing' | 'running' | 'releasing' | 'done';
   /** Activities in flight that the engine waits for. */
-  outstanding: { resolve?: true; estimates: string[]; lease?: true; leased?: true; release?: true; launches: string[] };
+  outstanding: { resolve?: true; estimates: string[]; lease?: true; leased?: true; release?: true; launches: string[]; notifies?: number[] };
+  /** Notifications sent so far (their number) and the most recent deliveries. */
+  notifySeq?: number;
+  notices?: NotificationDelivery[];
+  /** The final notification was sent (the rollout finishes once it is delivered or has failed). */
+  finalNotified?: true;
+  /** Notifications not yet delivered, kept so a new run (after continue-as-new) sends them again. */
+  pendingNotices?: Array<{ notification: RolloutNotification; receivers?: string[] }>;
+  /** Set in a continue-as-new snapshot: the new run sends the pending notifications again. */
+  resendNotices?: true;
   fleet?: ResolveResult;
   plan?: { waves: PlannedWaveRec[]; regions: string[]; targetCount: number; failureBudget: number; problems: PlanProblem[] };
   targets: TargetRec[];
@@ -205,6 +216,8 @@ export type EngineEvent =
   | { type: 'watched'; region: string; result: WatchResult }
   | { type: 'watch_failed'; region: string; message: string }
   | { type: 'released' }
+  | { type: 'notified'; seq: number; receivers: Array<{ name: string; delivered: boolean; attempts: number; error?: string }> }
+  | { type: 'notify_failed'; seq: number; error: string }
   | { type: 'tick' }
   | { type: 'drain' }
   | ControlEvent;
@@ -218,6 +231,7 @@ export type EngineCommand =
   | { type: 'launch'; input: LaunchInput }
   | { type: 'watch'; input: WatchInput }
   | { type: 'release_leases' }
+  | { type: 'notify'; notification: RolloutNotification; receivers?: string[] }
   | { type: 'log'; level: LogLevel; message: string; attrs?: Record<string, unknown> }
   | { type: 'finish'; report: RolloutReport };
 
@@ -263,3 +277,5 @@ export const READ_REFUSAL_LIMIT = 3;
 export const MEASURED_KEEP = 256;
 /** Audit entries kept (the oldest are dropped first, the start entry stays). */
 export const AUDIT_KEEP = 200;
+/** Notification deliveries kept in the state (the most recent). */
+export const NOTICES_KEEP = 50;

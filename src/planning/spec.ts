@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { StarwaveError } from '../contracts/errors';
+import { NOTIFY_EVENTS } from '../contracts/notify-events';
 
 /** A count (`3`) or a percentage string (`"10%"`). */
 export const sizeSchema = z.union([
@@ -181,6 +182,19 @@ export const rolloutSpecSchema = z
       .strict()
       .default({ instanceMaintainablePeriod: false }),
     health: healthSchema.default(healthSchema.parse({})),
+    notify: z
+      .object({
+        receivers: z
+          .array(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must name a receiver configured in the worker (STARWAVE_NOTIFY_URLS), e.g. "ops-slack"'))
+          .optional()
+          .describe("Receivers by name, as configured in the worker's STARWAVE_NOTIFY_URLS (the URLs are secrets and live only there). Default: every configured receiver."),
+        events: z
+          .array(z.enum(NOTIFY_EVENTS))
+          .optional()
+          .describe(`Which events to send (default all): ${NOTIFY_EVENTS.join(', ')}.`),
+      })
+      .strict()
+      .default({}),
     estimates: z
       .object({
         fromHistory: z.boolean().default(true).describe("Estimate each target's restart duration from its past restart_cluster operations (ListOperationHistory)."),

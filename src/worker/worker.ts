@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, type NotifierConfig } from '../activities';
 import { temporalLeaseRegistry } from '../activities/leases';
 import { defaultCredentialSource, type CredentialSource } from '../starrocks/credentials';
 import { parseEndpointOverrides } from '../starrocks/endpoints';
@@ -15,6 +15,7 @@ import { parseRegionQps } from '../starrocks/rate-limit';
 import { REGION_HOSTS } from '../starrocks/endpoints';
 import { DataPlaneClient } from '../starrocks/dataplane';
 import { dataPlaneProber } from '../activities/probes';
+import { parseReceivers } from '../activities/notify';
 import { ConfigError, loadEnv } from '../config/env';
 
 
@@ -38,6 +39,8 @@ export interface StarwaveWorkerOptions {
   maxConcurrentActivities?: number;
   /** A prebuilt workflow bundle (path); defaults to env STARWAVE_WORKFLOW_BUNDLE, else bundles src/workflows. */
   workflowBundlePath?: string;
+  /** Notification receivers; default from STARWAVE_NOTIFY_URLS / STARWAVE_WEBHOOK_SECRET / STARWAVE_DASHBOARD_URL. */
+  notifier?: NotifierConfig;
   /** Extra Worker options (tests). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -69,6 +72,11 @@ export async function createStarwaveWorker(opts: StarwaveWorkerOptions): Promise
     leases: temporalLeaseRegistry(opts.client, opts.taskQueue),
     health: dataPlaneProber({ starrocks, dataPlane, tokenFor: (id) => tokens[id] ?? env.probe.token }),
     knownRegions: knownRegions(endpointOverrides),
+    notifier: opts.notifier ?? {
+      receivers: parseReceivers(env.notify.receiversJson),
+      ...(env.notify.webhookSecret ? { webhookSecret: env.notify.webhookSecret } : {}),
+      ...(env.notify.dashboardUrl ? { dashboardUrl: env.notify.dashboardUrl } : {}),
+    },
   });
   const bundlePath = opts.workflowBundlePath ?? env.workflowBundlePath ?? defaultBundlePath();
   const worker = await Worker.create({

@@ -55,6 +55,13 @@ const leases = proxyActivities<Pick<RolloutActivities, 'acquireLeases' | 'releas
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 30, nonRetryableErrorTypes: [FAILURE_TYPES.leaseConflict] },
 });
+const notifications = proxyActivities<Pick<RolloutActivities, 'deliverNotification'>>({
+  // A receiver that fails is retried for a minute at most, then recorded failed: never the rollout's problem.
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '60s',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 5 },
+});
 const launches = proxyActivities<Pick<RolloutActivities, 'launchRestart'>>({
   startToCloseTimeout: '60s',
   // Throttled and transient errors retry until this runs out; the rest come back as results.
@@ -161,6 +168,15 @@ export async function rolloutWorkflow(input: RolloutInput, resume?: PackedState 
       case 'watch':
         watchesInFlight++;
         startWatch(c.input);
+        return;
+      case 'notify':
+        notifications.deliverNotification({ notification: c.notification, ...(c.receivers ? { receivers: c.receivers } : {}) }).then(
+          (state) => post({ type: 'notified', seq: c.notification.seq, receivers: receiversOf(state) }),
+          (err) => {
+            const last = (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure ? err.cause.lastHeartbeatDetails : undefined) as { receivers?: Record<string, { attempts: number; delivered: boolean; error?: string }> } | undefined;
+            post(last?.receivers ? { type: 'notified', seq: c.notification.seq, receivers: receiversOf(last as { receivers: Record<string, { attempts: number; delivered: boolean; error?: string }> }) } : { type: 'notify_failed', seq: c.notification.seq, error: innermost(err) });
+          },
+        );
         return;
       case 'log':
         log[c.level](c.message, { rolloutId: engine.state.rolloutId, ...c.attrs });
@@ -314,6 +330,10 @@ function launchFailed(instanceId: string, err: unknown): EngineEvent {
     ...(errorClass ? { errorClass } : {}),
     ...(maybeSentAtMs !== undefined ? { maybeSentAtMs } : {}),
   };
+}
+
+function receiversOf(state: { receivers: Record<string, { attempts: number; delivered: boolean; error?: string }> }): Array<{ name: string; delivered: boolean; attempts: number; error?: string }> {
+  return Object.entries(state.receivers).map(([name, r]) => ({ name, ...r }));
 }
 
 function innermost(err: unknown): string {

@@ -31,6 +31,7 @@ afterAll(async () => {
 interface World {
   launches: Array<{ instanceId: string; atMs: number }>;
   watches: number;
+  notifications: string[];
 }
 
 /** The test server's clock (skipped time included), as the activity was scheduled. */
@@ -52,6 +53,10 @@ function fakes(n: number, world: World): Partial<RolloutActivities> {
     async acquireLeases() {},
     async releaseLeases() {
       return 0;
+    },
+    async deliverNotification({ notification }) {
+      world.notifications.push(notification.event);
+      return { receivers: {} };
     },
     async launchRestart(input: LaunchInput): Promise<LaunchResult> {
       const now = serverNow();
@@ -80,7 +85,7 @@ async function run(
   opts: { notAfterMs?: number; historyLimit?: number; world?: World; during?: (handle: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void> } = {},
 ) {
   const taskQueue = uniqueId('tq-ts');
-  const world: World = opts.world ?? { launches: [], watches: 0 };
+  const world: World = opts.world ?? { launches: [], watches: 0, notifications: [] };
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -111,9 +116,11 @@ const policy = { pollIntervalSeconds: 60, confirmTimeoutSeconds: 3_600, expected
 describe('rollout workflow wiring (time-skipping server, fake activities)', () => {
   it('bakes two hours between waves in seconds of wall time', async () => {
     const wall = Date.now();
-    const { report } = await run({ name: 'bake', targets: { selectors: [{ regions: ['cn-hangzhou'] }] }, waves: { sizes: [1, '100%'], bakeSeconds: 7_200 }, instance: policy }, 3);
+    const world: World = { launches: [], watches: 0, notifications: [] };
+    const { report } = await run({ name: 'bake', targets: { selectors: [{ regions: ['cn-hangzhou'] }] }, waves: { sizes: [1, '100%'], bakeSeconds: 7_200 }, instance: policy }, 3, { world });
     expect(report.phase).toBe('completed');
     expect(report.counts.restarted).toBe(3);
+    expect(world.notifications).toEqual(['started', 'wave_started', 'wave_completed', 'wave_started', 'wave_completed', 'completed']);
     const [w1, w2] = report.waves;
     expect(w2!.startedAtMs! - w1!.finishedAtMs!).toBeGreaterThanOrEqual(2 * HOUR);
     expect(Date.now() - wall).toBeLessThan(60_000);
@@ -143,7 +150,7 @@ describe('rollout workflow wiring (time-skipping server, fake activities)', () =
   });
 
   it('a Temporal cancellation during a day-long bake ends the rollout gracefully, with every target in the report', async () => {
-    const world: World = { launches: [], watches: 0 };
+    const world: World = { launches: [], watches: 0, notifications: [] };
     const { report } = await run(
       { name: 'cancel-bake', targets: { selectors: [{ regions: ['cn-hangzhou'] }] }, waves: { sizes: [1, '100%'], bakeSeconds: 86_400 }, instance: policy },
       3,

@@ -56,6 +56,7 @@ export class Harness {
   leasePending = false;
   releasePending = false;
   estimates = new Set<string>();
+  notifies: number[] = [];
   finished: RolloutReport | undefined;
   readonly model = new Map<string, ModelTarget>();
   steps = 0;
@@ -129,9 +130,19 @@ export class Harness {
         this.finished = c.report;
         this.checkReport(c.report);
         return;
+      case 'notify':
+        this.notifies.push(c.notification.seq);
+        return;
       case 'log':
         return;
     }
+  }
+
+  /** A notification's delivery ends (ok: every receiver got it; else it failed after its retries). */
+  answerNotify(ok: boolean): void {
+    const seq = this.notifies.shift();
+    if (seq === undefined) return;
+    this.deliver(ok ? { type: 'notified', seq, receivers: [{ name: 'hook', delivered: true, attempts: 1 }] } : { type: 'notify_failed', seq, error: 'receiver answered 500' });
   }
 
   // ------------------------------------------------------------------ the reference model
@@ -446,6 +457,7 @@ export class Harness {
       else if (this.estimates.size) this.answerEstimate([...this.estimates][0]!, true);
       else if (this.leasePending) this.answerLease(true);
       else if (this.releasePending) this.answerRelease();
+      else if (this.notifies.length) this.answerNotify(true);
       else if (this.launches.size) this.answerLaunch([...this.launches.keys()][0]!, 0);
       else if ([...this.world.values()].some((w) => w.status !== 'running' && w.status !== 'gone')) {
         for (const w of this.world.values()) if (w.status !== 'running' && w.status !== 'gone') this.worldEvent(w.id, w.status === 'restarting' ? 0 : 3);

@@ -7,6 +7,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startEmulator, DEFAULT_KEY, type Emulator, type EmulatorOptions } from '../../src/emulator';
 import { staticCredentials } from '../../src/starrocks/credentials';
 import { createStarwaveWorker, workflowsPath } from '../../src/worker/worker';
+import type { NotifierConfig } from '../../src/activities';
 import { rolloutWorkflow } from '../../src/workflows/rollout';
 import { parseSpec, rolloutWorkflowId, type RolloutSpecInput } from '../../src/planning/spec';
 import type { RolloutInput, RolloutReport } from '../../src/contracts/rollout';
@@ -45,7 +46,7 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(emulatorOptions: EmulatorOptions, opts: { startWorker?: boolean } = {}): Promise<Stack> {
+export async function startStack(emulatorOptions: EmulatorOptions, opts: { startWorker?: boolean; notifier?: NotifierConfig } = {}): Promise<Stack> {
   const emulator = await startEmulator(emulatorOptions);
   const client = await connectClient();
   const taskQueue = uniqueTaskQueue('rollout');
@@ -59,6 +60,7 @@ export async function startStack(emulatorOptions: EmulatorOptions, opts: { start
       taskQueue,
       credentials: staticCredentials(DEFAULT_KEY),
       endpointOverrides: emulator.endpoints,
+      ...(opts.notifier ? { notifier: opts.notifier } : {}),
       workerOptions: { workflowBundle: await workflowBundle(), workflowsPath: undefined } as object,
     });
     const running = worker.run();

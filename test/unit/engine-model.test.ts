@@ -95,6 +95,14 @@ class Lease implements Cmd {
   }
   toString = () => `lease(${this.ok})`;
 }
+class Notify implements Cmd {
+  constructor(readonly ok: boolean) {}
+  check = () => true;
+  run(_: object, h: Harness): void {
+    h.answerNotify(this.ok);
+  }
+  toString = () => `notify(${this.ok})`;
+}
 class Launch implements Cmd {
   constructor(readonly n: number, readonly variant: number) {}
   check = () => true;
@@ -156,6 +164,7 @@ const commandArb = fc.commands(
     fc.boolean().map((ok) => new Estimate(ok)),
     fc.constantFrom(true, true, true, true, true, true, true, true, true, false).map((ok) => new Lease(ok)), // leases rarely fail
     fc.tuple(fc.nat(), fc.constantFrom(0, 0, 0, 0, 1, 2, 3)).map(([n, v]) => new Launch(n, v)),
+    fc.boolean().map((ok) => new Notify(ok)),
     fc.tuple(fc.nat(), fc.constantFrom(0, 0, 0, 1, 1, 2)).map(([n, v]) => new Watch(n, v)),
     fc.tuple(fc.nat(), fc.integer({ min: 0, max: 4 })).map(([n, k]) => new World(n, k)),
     fc.constantFrom(50, 500, 1_000, 5_000, 12_000, 40_000).map((ms) => new Tick(ms)),

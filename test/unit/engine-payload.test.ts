@@ -32,6 +32,7 @@ function drive(e: RolloutEngine, rounds: number, failEvery = 0): void {
   for (let r = 0; r < rounds && !e.state.finished; r++) {
     now += 1_000;
     if (e.state.outstanding.release) e.handle({ type: 'released' }, now);
+    for (const seq of [...(e.state.outstanding.notifies ?? [])]) e.handle({ type: 'notified', seq, receivers: [] }, now);
     const launches = e.state.outstanding.launches.slice();
     for (const id of launches) e.handle({ type: 'launched', instanceId: id, result: { kind: 'sent', sentAtMs: now, requestId: `REQ-${id}`, adopted: false, attempt: 1, reads: 0 } }, now);
     for (const region of ['cn-hangzhou', 'cn-shanghai']) {
