@@ -152,8 +152,14 @@ export async function watchRegion(api: RegionApi, input: WatchInput, ctx: WatchC
   };
 
   const observeHealth = async (e: WatchEntry, listed: string | undefined): Promise<WatchObservation> => {
-    const base = await observeDown(e, listed);
-    if (base.status === null || classifyInstanceStatus(base.status) !== 'READY') return base;
+    // Not listed as non-running: running (or a status the listing cannot show, which the probe
+    // then finds not healthy). No read of its own: the gate costs no DescribeInstances.
+    const base: WatchObservation = { instanceId: e.instanceId, status: listed ?? 'running' };
+    if (classifyInstanceStatus(base.status!) !== 'READY') return base;
+    return withProbe(e, base);
+  };
+
+  const withProbe = async (e: WatchEntry, base: WatchObservation): Promise<WatchObservation> => {
     if (!ctx.health) return { ...base, health: { ok: false, reason: 'this worker has no health prober configured' } };
     const h = await ctx.health.probe({
       region: input.region,
@@ -183,8 +189,10 @@ export async function watchRegion(api: RegionApi, input: WatchInput, ctx: WatchC
     let any = false;
     for (const e of input.entries) {
       const l = statusOf.get(e.instanceId);
-      const o = e.kind === 'restart' ? await observeRestart(e, l, now, tick) : e.kind === 'down' ? await observeDown(e, l) : await observeHealth(e, l);
+      let o = e.kind === 'restart' ? await observeRestart(e, l, now, tick) : e.kind === 'down' ? await observeDown(e, l) : await observeHealth(e, l);
       if (!o) continue;
+      // Running again with the gate on: probe in the same tick, so the gate adds no poll of its own.
+      if (e.kind === 'restart' && o.ended === 'running' && input.health) o = await withProbe({ ...e, ...(e.sentAtMs !== undefined && input.health.proveRestart ? { proveSinceMs: e.sentAtMs } : {}) }, o);
       const prev = latest.get(e.instanceId);
       latest.set(e.instanceId, { ...prev, ...o });
       if (decisive(e, o)) any = true;

@@ -91,6 +91,8 @@ function applyOne(e: RolloutEngine, idx: number, obs: WatchObservation, atMs: nu
           return;
         }
         confirmRunning(e, idx, atMs, obs.restartNotObserved === true);
+        // Probed in the same tick (the gate on): judge its health now.
+        if (st.targets[idx]!.s === 'checking' && obs.health) applyOne(e, idx, obs, atMs);
       }
       return;
     }

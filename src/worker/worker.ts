@@ -39,6 +39,8 @@ export interface StarwaveWorkerOptions {
   maxConcurrentActivities?: number;
   /** A prebuilt workflow bundle (path); defaults to env STARWAVE_WORKFLOW_BUNDLE, else bundles src/workflows. */
   workflowBundlePath?: string;
+  /** Cluster token per instance for the proof of restart; default STARWAVE_PROBE_TOKENS_FILE, then STARWAVE_PROBE_TOKEN. */
+  probeTokenFor?: (instanceId: string) => string | undefined;
   /** Notification receivers; default from STARWAVE_NOTIFY_URLS / STARWAVE_WEBHOOK_SECRET / STARWAVE_DASHBOARD_URL. */
   notifier?: NotifierConfig;
   /** Extra Worker options (tests). */
@@ -70,7 +72,7 @@ export async function createStarwaveWorker(opts: StarwaveWorkerOptions): Promise
   const activities = createActivities({
     starrocks,
     leases: temporalLeaseRegistry(opts.client, opts.taskQueue),
-    health: dataPlaneProber({ starrocks, dataPlane, tokenFor: (id) => tokens[id] ?? env.probe.token }),
+    health: dataPlaneProber({ starrocks, dataPlane, tokenFor: opts.probeTokenFor ?? ((id) => tokens[id] ?? env.probe.token) }),
     knownRegions: knownRegions(endpointOverrides),
     notifier: opts.notifier ?? {
       receivers: parseReceivers(env.notify.receiversJson),

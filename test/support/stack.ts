@@ -46,7 +46,10 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(emulatorOptions: EmulatorOptions, opts: { startWorker?: boolean; notifier?: NotifierConfig } = {}): Promise<Stack> {
+export async function startStack(
+  emulatorOptions: EmulatorOptions,
+  opts: { startWorker?: boolean; notifier?: NotifierConfig; probeTokenFor?: (emulator: Emulator, instanceId: string) => string | undefined } = {},
+): Promise<Stack> {
   const emulator = await startEmulator(emulatorOptions);
   const client = await connectClient();
   const taskQueue = uniqueTaskQueue('rollout');
@@ -61,6 +64,7 @@ export async function startStack(emulatorOptions: EmulatorOptions, opts: { start
       credentials: staticCredentials(DEFAULT_KEY),
       endpointOverrides: emulator.endpoints,
       ...(opts.notifier ? { notifier: opts.notifier } : {}),
+      ...(opts.probeTokenFor ? { probeTokenFor: (id: string) => opts.probeTokenFor!(emulator, id) } : {}),
       workerOptions: { workflowBundle: await workflowBundle(), workflowsPath: undefined } as object,
     });
     const running = worker.run();
