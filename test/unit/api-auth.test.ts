@@ -58,3 +58,26 @@ describe('listen address', () => {
     expect(checkExposure({ host: '0.0.0.0', authenticated: false, confirmed: true })[0]).toMatch(/ANYONE who can reach this port/);
   });
 });
+
+describe('runServe', () => {
+  it('binds 127.0.0.1 by default and warns loudly without authentication', async () => {
+    const { runServe } = await import('../../src/api/serve.js');
+    const lines: string[] = [];
+    let stop!: () => void;
+    const until = new Promise<void>((r) => (stop = r));
+    let url = '';
+    const done = runServe({ port: 0, insecureNoAuth: true, target: { address: '127.0.0.1:1' }, write: (l) => lines.push(l), until, onListening: (u) => ((url = u), stop()) });
+    await expect(done).resolves.toBe(0);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(lines.some((l) => /"level":"WARN".*WITHOUT authentication/.test(l))).toBe(true);
+  });
+
+  it('refuses --insecure-no-auth on a non-loopback address before listening, unless confirmed', async () => {
+    const { runServe } = await import('../../src/api/serve.js');
+    const lines: string[] = [];
+    await expect(runServe({ port: 0, host: '0.0.0.0', insecureNoAuth: true, target: {}, write: (l) => lines.push(l), until: Promise.resolve() })).rejects.toThrow(/--i-understand-anyone-can-restart/);
+    expect(lines).toEqual([]);
+    await expect(runServe({ port: 0, host: '0.0.0.0', insecureNoAuth: true, iUnderstandAnyoneCanRestart: true, target: {}, write: (l) => lines.push(l), until: Promise.resolve() })).resolves.toBe(0);
+    expect(lines.join('\n')).toMatch(/ANYONE who can reach this port/);
+  });
+});
