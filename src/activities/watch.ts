@@ -58,6 +58,7 @@ export async function watchRegion(api: RegionApi, input: WatchInput, ctx: WatchC
   let lastPollAtMs: number | undefined;
   let notRunning: Array<[string, string]> | null = null;
   const latest = new Map<string, WatchObservation>();
+  const progressRead = new Set<string>();
   const fe = new Map<string, { endpoint: string; port: number }>();
   for (const e of input.entries) if (e.fe) fe.set(e.instanceId, e.fe);
 
@@ -81,14 +82,18 @@ export async function watchRegion(api: RegionApi, input: WatchInput, ctx: WatchC
   };
 
   /** One restart entry against the listing; returns its observation (or undefined: nothing new). */
-  const observeRestart = async (e: WatchEntry, listed: string | undefined, now: number, poll: number): Promise<WatchObservation | undefined> => {
+  const observeRestart = async (e: WatchEntry, listed: string | undefined, now: number): Promise<WatchObservation | undefined> => {
     const id = e.instanceId;
     const sentAtMs = e.sentAtMs ?? now;
     if (listed === 'restarting') {
       const first = !seen.has(id);
       markSeen(id);
       let progress: { progress?: number; step?: string } = {};
-      if (input.progressEveryPolls > 0 && poll % input.progressEveryPolls === input.progressEveryPolls - 1) progress = await readProgress(id, sentAtMs);
+      // Once per watch for the entries whose progress is due (the engine paces it).
+      if (e.wantProgress && !progressRead.has(id)) {
+        progressRead.add(id);
+        progress = await readProgress(id, sentAtMs);
+      }
       return first || progress.progress !== undefined ? { instanceId: id, status: listed, seenRestarting: true, ...progress } : undefined;
     }
     if (listed !== undefined && seen.has(id)) {
@@ -179,7 +184,7 @@ export async function watchRegion(api: RegionApi, input: WatchInput, ctx: WatchC
   };
 
   /** One poll of the region. Returns true when something decisive was observed. */
-  const poll = async (tick: number): Promise<boolean> => {
+  const poll = async (): Promise<boolean> => {
     const now = ctx.now();
     lastPollAtMs = now;
     const listed = await api.describeAllInstances({ regionId: input.region, statuses: [...NOT_RUNNING_FILTER] }, callOpts);
@@ -189,7 +194,7 @@ export async function watchRegion(api: RegionApi, input: WatchInput, ctx: WatchC
     let any = false;
     for (const e of input.entries) {
       const l = statusOf.get(e.instanceId);
-      let o = e.kind === 'restart' ? await observeRestart(e, l, now, tick) : e.kind === 'down' ? await observeDown(e, l) : await observeHealth(e, l);
+      let o = e.kind === 'restart' ? await observeRestart(e, l, now) : e.kind === 'down' ? await observeDown(e, l) : await observeHealth(e, l);
       if (!o) continue;
       // Running again with the gate on: probe in the same tick, so the gate adds no poll of its own.
       if (e.kind === 'restart' && o.ended === 'running' && input.health) o = await withProbe({ ...e, ...(e.sentAtMs !== undefined && input.health.proveRestart ? { proveSinceMs: e.sentAtMs } : {}) }, o);
@@ -211,13 +216,13 @@ export async function watchRegion(api: RegionApi, input: WatchInput, ctx: WatchC
   let failedPolls = 0;
   let delayMs = input.initialDelayMs;
   try {
-    for (let tick = 0; ; tick++) {
+    for (;;) {
       if (delayMs > 0) await sleep(delayMs);
       if (ctx.cancelled()) break;
       delayMs = nextDelayMs();
       let decided = false;
       try {
-        decided = await poll(tick);
+        decided = await poll();
         failedPolls = 0;
       } catch (err) {
         const refused = refusalOf(err, input.region, 'DescribeInstances');

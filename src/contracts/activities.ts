@@ -98,6 +98,8 @@ export interface WatchEntry {
   fe?: { endpoint: string; port: number };
   /** health: prove the restart with feStartTime > this (epoch ms). */
   proveSinceMs?: number;
+  /** restart: read the operation's Progress and current step once in this watch (it is due). */
+  wantProgress?: boolean;
 }
 
 export interface HealthObservation {
@@ -138,7 +140,7 @@ export interface WatchInput {
   initialDelayMs: number;
   /** Hand back the region's non-running listing: the availability snapshot for queued targets. */
   wantSnapshot: boolean;
-  /** Read the restart operation's progress for restart entries every this many polls (0 = never). */
+  /** Deprecated knob kept for old inputs: progress is read for entries with `wantProgress`. */
   progressEveryPolls: number;
   /**
    * When restarts in flight are expected to end (epoch ms, ascending): the next listing comes at the

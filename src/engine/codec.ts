@@ -45,6 +45,7 @@ const KEYS = {
   fe: 'l',
   progress: 'g',
   step: 'G',
+  progressAt: 'j',
   releasedBy: 'B',
   skipRequestedBy: 'Q',
   waitWindowAt: 'W',
@@ -52,7 +53,7 @@ const KEYS = {
 } as const satisfies Record<keyof TargetRec, string>;
 
 /** Epoch-ms fields, stored relative to the rollout's start. */
-const TIMES: ReadonlySet<keyof TargetRec> = new Set(['since', 'sent', 'waitFrom', 'waitUntil', 'confirmedAt', 'healthUntil', 'waitWindowAt']);
+const TIMES: ReadonlySet<keyof TargetRec> = new Set(['since', 'sent', 'waitFrom', 'waitUntil', 'confirmedAt', 'healthUntil', 'waitWindowAt', 'progressAt']);
 
 const FIELDS = Object.keys(KEYS) as Array<keyof TargetRec>;
 const BY_KEY = new Map<string, keyof TargetRec>(FIELDS.map((f) => [KEYS[f], f]));

@@ -76,7 +76,7 @@ function applyOne(e: RolloutEngine, idx: number, obs: WatchObservation, atMs: nu
   switch (t.s) {
     case 'restarting': {
       if (obs.seenRestarting && !t.seen) e.update(idx, { seen: true });
-      if (obs.progress !== undefined) e.update(idx, { progress: obs.progress, ...(obs.step ? { step: obs.step } : {}) });
+      if (obs.progress !== undefined) e.update(idx, { progress: obs.progress, progressAt: atMs, ...(obs.step ? { step: obs.step } : {}) });
       if (obs.ended === 'gone' || status === null) {
         e.update(idx, { s: 'failed', failure: 'gone' }, ['down']);
         e.countFailure();
@@ -172,7 +172,7 @@ function confirmRunning(e: RolloutEngine, idx: number, atMs: number, notObserved
   const st = e.state;
   if (notObserved) e.update(idx, { restartNotObserved: true });
   if (st.spec.health.enabled) {
-    e.update(idx, { s: 'checking', healthUntil: atMs + st.spec.health.timeoutSeconds * 1000, confirmedAt: atMs }, ['progress', 'step']);
+    e.update(idx, { s: 'checking', healthUntil: atMs + st.spec.health.timeoutSeconds * 1000, confirmedAt: atMs }, ['progress', 'step', 'progressAt']);
     return;
   }
   finishRestarted(e, idx, atMs);
@@ -182,7 +182,7 @@ function finishRestarted(e: RolloutEngine, idx: number, atMs: number): void {
   const t = e.state.targets[idx]!;
   const durationMs = Math.max(0, atMs - (t.sent ?? atMs));
   // A clean restart keeps only what the report shows: 10,000 of them must fit a continue-as-new payload.
-  e.update(idx, { s: 'restarted', confirmedAt: atMs, durationMs }, ['down', 'progress', 'step', 'healthUntil', 'healthReason', 'unsure', 'requestId', 'since', 'st', 'fe', 'seen']);
+  e.update(idx, { s: 'restarted', confirmedAt: atMs, durationMs }, ['down', 'progress', 'step', 'progressAt', 'healthUntil', 'healthReason', 'unsure', 'requestId', 'since', 'st', 'fe', 'seen']);
   e.recordDuration(durationMs);
 }
 

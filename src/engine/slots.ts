@@ -10,6 +10,9 @@ import { FILTERABLE_STATUSES } from '../starrocks/status';
 
 const LISTABLE: ReadonlySet<string> = new Set(FILTERABLE_STATUSES);
 
+/** A restart in flight has its operation Progress and step read about once every this many polls. */
+export const PROGRESS_EVERY_POLLS = 10;
+
 /** Slots in use: every holder counts once, globally and in its region. */
 export function holderCounts(e: RolloutEngine): { total: number; perRegion: Map<string, number> } {
   const perRegion = new Map<string, number>();
@@ -132,8 +135,12 @@ export function watchEntryOf(e: RolloutEngine, t: TargetRec): WatchEntry | undef
   const st = e.state;
   const prove = st.spec.health.enabled && st.spec.health.proveRestart && t.sent !== undefined ? { proveSinceMs: t.sent } : {};
   switch (t.s) {
-    case 'restarting':
-      return { instanceId: t.id, kind: 'restart', ...(t.sent !== undefined ? { sentAtMs: t.sent } : {}), ...(t.seen ? { seenRestarting: true } : {}) };
+    case 'restarting': {
+      // The operation's progress is read every few polls per restart, so the polling budget stays near today's.
+      const every = PROGRESS_EVERY_POLLS * st.spec.instance.pollIntervalSeconds * 1000;
+      const due = t.sent !== undefined && st.nowMs - (t.progressAt ?? t.sent) >= every;
+      return { instanceId: t.id, kind: 'restart', ...(t.sent !== undefined ? { sentAtMs: t.sent } : {}), ...(t.seen ? { seenRestarting: true } : {}), ...(due ? { wantProgress: true } : {}) };
+    }
     case 'checking':
       return { instanceId: t.id, kind: 'health', ...(t.sent !== undefined ? { sentAtMs: t.sent } : {}), ...(t.fe ? { fe: t.fe } : {}), ...prove };
     case 'waiting':

@@ -86,9 +86,10 @@ export interface TargetRec {
   healthUntil?: number;
   healthReason?: string;
   fe?: { endpoint: string; port: number };
-  /** The restart operation's Progress and step, for restarts in flight. */
+  /** The restart operation's Progress and step, for restarts in flight, and when they were read. */
   progress?: number;
   step?: string;
+  progressAt?: number;
   /** Who released it by hand. */
   releasedBy?: string;
   /** An operator asked to skip it while its launch was in flight. */
