@@ -10,7 +10,10 @@
  * find each bug: proof that the property can fail.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// Property tests run thousands of sequences: on a loaded 2-core machine they need more than the default 5 s.
+vi.setConfig({ testTimeout: 120_000 });
 import { RolloutEngine } from '../../src/engine';
 import type { TargetRec } from '../../src/engine/state';
 import { parseSpec, type RolloutSpec } from '../../src/planning/spec';

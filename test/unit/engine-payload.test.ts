@@ -4,7 +4,10 @@
  * and the compact encoding of the state is lossless.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// Property tests run thousands of sequences: on a loaded 2-core machine they need more than the default 5 s.
+vi.setConfig({ testTimeout: 120_000 });
 import { RolloutEngine, packState, unpackState, type EngineState } from '../../src/engine';
 import { parseSpec } from '../../src/planning/spec';
 

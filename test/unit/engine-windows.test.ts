@@ -6,7 +6,10 @@
  * rollout's cutoff are not started; the progress shows who waits for a window and when it opens.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// Property tests run thousands of sequences: on a loaded 2-core machine they need more than the default 5 s.
+vi.setConfig({ testTimeout: 120_000 });
 import { RolloutEngine, earliestStart, localMinuteOfDay, parsePeriod, windowAt } from '../../src/engine';
 import { parseSpec } from '../../src/planning/spec';
 
