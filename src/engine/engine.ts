@@ -15,20 +15,18 @@
  *
  * Pure module: no Temporal, no Node built-ins; time arrives with every event.
  */
-import { isPermanentClass } from '../contracts/errors';
-import type { LaunchResult } from '../contracts/activities';
-import type { ControlAck, NotStartedReason, NotifyEventName, ProgressDetail, RolloutNotification, RolloutProgress, RolloutReport } from '../contracts/rollout';
-import { planRollout } from '../planning/planner';
-import { classifyInstanceStatus } from '../starrocks/status';
+import type { ControlAck, NotifyEventName, ProgressDetail, RolloutNotification, RolloutProgress, RolloutReport } from '../contracts/rollout';
 import { resolveBudget, resolveSize } from '../planning/spec';
 import { applyControl, validateControl, type Rejection } from './control';
-import { longestFirst, percentiles } from './eta';
-import { applyObservations, checkDeadlines } from './observe';
+import { failOnRefusedReads, onLaunchFailed, onLaunched } from './launches';
+import { advance, nextQueuedStartMs } from './lifecycle';
+import { holdsSlot, notStartedReasonFor, waitedOf } from './rules';
+import { startEstimates } from './setup';
+import { percentiles } from './eta';
+import { applyObservations } from './observe';
 import { buildAck, buildProgress, buildReport } from './progress';
-import { fillSlots, regionsToWatch, watchInputFor } from './slots';
 import {
   ACTIVE_STATES,
-  FINAL_STATES,
   MEASURED_KEEP,
   NOTICES_KEEP,
   READ_REFUSAL_LIMIT,
@@ -76,7 +74,7 @@ export class RolloutEngine {
     if (this.state.finished) return [];
     this.state.nowMs = Math.max(this.state.nowMs, nowMs);
     this.apply(event);
-    this.advance();
+    advance(this);
     return this.out.splice(0);
   }
 
@@ -101,7 +99,7 @@ export class RolloutEngine {
     if (st.stage === 'baking' && st.bakeUntilMs !== undefined) wakes.push(st.bakeUntilMs);
     if (st.stage === 'gate' && st.notAfterMs !== undefined) wakes.push(st.notAfterMs);
     if (st.stage === 'running' && st.spec.window.instanceMaintainablePeriod) {
-      const opens = this.nextQueuedStartMs();
+      const opens = nextQueuedStartMs(this);
       if (opens !== undefined) wakes.push(opens);
     }
     return wakes.length ? Math.min(...wakes) : undefined;
@@ -261,7 +259,7 @@ export class RolloutEngine {
         if (st.life !== 'resolving') return;
         st.fleet = event.fleet;
         st.reads += event.fleet.reads;
-        this.startEstimates();
+        startEstimates(this);
         return;
       case 'resolve_failed':
         delete st.outstanding.resolve;
@@ -288,10 +286,10 @@ export class RolloutEngine {
         if (!st.stop) this.stopWith('setup_failed', event.sentence);
         return;
       case 'launched':
-        this.onLaunched(event.instanceId, event.result);
+        onLaunched(this, event.instanceId, event.result);
         return;
       case 'launch_failed':
-        this.onLaunchFailed(event);
+        onLaunchFailed(this, event);
         return;
       case 'watched': {
         const region = (st.regions[event.region] ??= {});
@@ -303,7 +301,7 @@ export class RolloutEngine {
           const r = st.refusal;
           st.refusal = { count: (r?.count ?? 0) + 1, last: event.result.refused, firstAtMs: r?.firstAtMs ?? st.nowMs };
           this.log('warn', 'StarRocks refused a status read', { region: event.region, code: event.result.refused.apiCode, count: st.refusal.count });
-          if (st.refusal.count >= READ_REFUSAL_LIMIT && st.life === 'running') this.failOnRefusedReads();
+          if (st.refusal.count >= READ_REFUSAL_LIMIT && st.life === 'running') failOnRefusedReads(this);
         } else if (st.refusal && event.result.reads > 0) {
           this.log('info', 'StarRocks accepts status reads again', { region: event.region });
           delete st.refusal;
@@ -349,417 +347,23 @@ export class RolloutEngine {
     }
   }
 
-  private startEstimates(): void {
-    const st = this.state;
-    const est = st.spec.estimates;
-    const targets = st.fleet!.targets;
-    if (!est.fromHistory || est.maxInstances === 0 || targets.length === 0) {
-      this.planNow();
-      return;
-    }
-    const excluded = new Set(st.spec.targets.exclude);
-    const byRegion = new Map<string, string[]>();
-    let n = 0;
-    for (const t of targets) {
-      if (excluded.has(t.instanceId) || n >= est.maxInstances) continue;
-      const list = byRegion.get(t.region) ?? [];
-      if (!list.includes(t.instanceId)) {
-        list.push(t.instanceId);
-        n++;
-      }
-      byRegion.set(t.region, list);
-    }
-    st.life = 'estimating';
-    const sinceMs = st.nowMs - est.lookbackDays * 86_400_000;
-    for (const [region, instanceIds] of byRegion) {
-      st.outstanding.estimates.push(region);
-      this.emit({ type: 'estimate', region, instanceIds, sinceMs });
-    }
-    if (st.outstanding.estimates.length === 0) this.planNow();
-  }
 
-  /** Plans the waves (pure planner), orders each wave's targets and leaves the estimates on them. */
-  private planNow(): void {
-    const st = this.state;
-    const fleet = st.fleet!;
-    const plan = planRollout(st.spec, fleet);
-    const byId = new Map(fleet.targets.map((t) => [t.instanceId, t]));
-    const targets: TargetRec[] = [];
-    const waves = plan.waves.map((w) => {
-      const recs: TargetRec[] = w.targets.map((t) => {
-        const resolved = byId.get(t.instanceId);
-        return {
-          id: t.instanceId,
-          region: t.region,
-          ...(t.instanceName ? { name: t.instanceName } : {}),
-          wave: w.number,
-          s: 'queued' as const,
-          ...(resolved?.estimateMs !== undefined ? { est: resolved.estimateMs } : {}),
-          ...(resolved?.estimateP90Ms !== undefined ? { est90: resolved.estimateP90Ms } : {}),
-          ...(resolved?.maintainablePeriod ? { mp: resolved.maintainablePeriod } : {}),
-          // Seen not running when the fleet was resolved: it holds a slot until a listing shows it running.
-          ...(resolved?.status !== undefined && resolved.status !== 'running' ? { st: resolved.status } : {}),
-          ...(resolved?.status !== undefined && holdsWhileIn(resolved.status) ? { downQueued: true as const } : {}),
-        };
-      });
-      const ordered = st.spec.waves.order === 'longest_first' ? longestFirst(recs, (t) => t.est ?? 0) : recs;
-      const first = targets.length;
-      targets.push(...ordered);
-      return { number: w.number, first, count: ordered.length, approvalRequired: w.approvalRequired };
-    });
-    st.targets = targets;
-    st.plan = { waves, regions: plan.regions, targetCount: plan.targetCount, failureBudget: plan.failureBudget, problems: plan.problems };
-    delete st.fleet; // its content lives in the plan now; the state stays small
-    this.reindex();
-    st.life = 'leasing';
-    this.log('info', `planned ${plan.targetCount} target(s) in ${waves.length} wave(s)`, { targets: plan.targetCount, waves: waves.length, regions: plan.regions });
-  }
 
-  private onLaunched(instanceId: string, result: LaunchResult): void {
-    const st = this.state;
-    st.outstanding.launches = st.outstanding.launches.filter((id) => id !== instanceId);
-    st.reads += result.reads;
-    const idx = this.index.get(instanceId);
-    if (idx === undefined) return;
-    const t = st.targets[idx]!;
-    if (t.s !== 'launching') return; // the rollout gave up on it meanwhile (it is already accounted for)
-    const attempts = result.attempt > 1 ? { attempts: result.attempt } : {};
-    const policy = st.spec.instance;
-    if (result.kind === 'sent') {
-      if (t.skipRequestedBy) {
-        this.update(idx, { s: 'unknown', sent: result.sentAtMs, releasedBy: t.skipRequestedBy, ...attempts }, ['skipRequestedBy', 'down']);
-        return;
-      }
-      this.update(idx, {
-        s: 'restarting',
-        sent: result.sentAtMs,
-        ...attempts,
-        ...(result.requestId ? { requestId: result.requestId } : {}),
-        ...(result.adopted ? { adopted: true } : {}),
-      });
-      return;
-    }
-    if (result.kind === 'refused') {
-      const r = result.refusal;
-      this.update(idx, {
-        s: 'failed',
-        ...(lastSeenDown(t) ? { down: true } : {}),
-        failure: r.errorClass === 'not_found' ? 'gone' : 'api_error',
-        errorClass: r.errorClass,
-        ...(r.apiCode ? { apiCode: r.apiCode } : {}),
-        ...(r.apiMessage ? { apiMessage: r.apiMessage.slice(0, 300) } : {}),
-        ...(r.requestId ? { requestId: r.requestId } : {}),
-        ...attempts,
-      });
-      this.countFailure();
-      if (isPermanentClass(r.errorClass)) this.stopWith('refused', refusalSentence(r, 'RestartInstance was refused'));
-      return;
-    }
-    // Not running at its turn.
-    const status = result.status;
-    if (st.stop) {
-      // Nothing was sent and the rollout launches nothing more: it is not started (and still down).
-      this.update(idx, { s: 'not_started', notStarted: notStartedReasonFor(st.stop.reason), st: status, ...(holdsWhileIn(status) ? { down: true } : {}) });
-      return;
-    }
-    if (t.skipRequestedBy) {
-      this.update(idx, { s: 'skipped', skippedBy: 'operator', releasedBy: t.skipRequestedBy, st: status }, ['skipRequestedBy', 'down']);
-      return;
-    }
-    const holds = holdsWhileIn(status) ? { down: true as const } : {};
-    if (policy.notRunning === 'skip') {
-      this.update(idx, { s: 'skipped', skippedBy: 'policy', st: status, ...holds });
-      return;
-    }
-    if (policy.notRunning === 'fail' || !holdsWhileIn(status)) {
-      // A terminal status (failed for good) will not run again: waiting for it would be pointless.
-      this.update(idx, { s: 'failed', failure: 'not_running', st: status, ...holds });
-      this.countFailure();
-      return;
-    }
-    const from = t.waitFrom ?? st.nowMs;
-    this.update(idx, { s: 'waiting', st: status, waitCause: result.cause, waitFrom: from, waitUntil: from + policy.notRunningWaitSeconds * 1000 });
-  }
 
-  private onLaunchFailed(event: Extract<EngineEvent, { type: 'launch_failed' }>): void {
-    const st = this.state;
-    st.outstanding.launches = st.outstanding.launches.filter((id) => id !== event.instanceId);
-    const idx = this.index.get(event.instanceId);
-    if (idx === undefined) return;
-    const t = st.targets[idx]!;
-    if (t.s !== 'launching') return;
-    const attempts = event.attempts && event.attempts > 1 ? { attempts: event.attempts } : {};
-    if (event.maybeSentAtMs !== undefined) {
-      // An attempt got as far as sending and no answer came back: the restart may be under way.
-      // It keeps its slot and is watched like any restart; only what is observed decides.
-      this.update(idx, { s: 'restarting', sent: event.maybeSentAtMs, unsure: true, ...attempts });
-      return;
-    }
-    this.update(idx, {
-      s: 'failed',
-      failure: 'api_error',
-      // Nothing was sent; if it was last seen down, it still holds its slot.
-      ...(lastSeenDown(t) ? { down: true } : {}),
-      ...(event.errorClass ? { errorClass: event.errorClass } : {}),
-      ...(event.apiCode ? { apiCode: event.apiCode } : {}),
-      apiMessage: event.message.slice(0, 300),
-      ...attempts,
-    });
-    this.countFailure();
-  }
 
-  /** Reads were refused READ_REFUSAL_LIMIT times in a row: the rollout fails now, in-flight restarts are unknown. */
-  private failOnRefusedReads(): void {
-    const st = this.state;
-    const r = st.refusal!.last;
-    const inFlight = [...this.active].filter((i) => st.targets[i]!.s !== 'waiting').length;
-    this.stopWith('read_refused', `${refusalSentence(r, `Status reads were refused ${st.refusal!.count} times in a row`)}${inFlight ? ` ${inFlight} restart(s) in flight are reported unknown.` : ''}`);
-    for (const idx of [...this.active]) {
-      const t = st.targets[idx]!;
-      if (t.s === 'restarting' || t.s === 'checking' || t.s === 'launching') this.update(idx, { s: 'unknown', down: true });
-    }
-    st.outstanding.launches = [];
-    this.endRollout();
-  }
 
   // ------------------------------------------------------------------------------------------
   // Advancing
 
-  private advance(): void {
-    const st = this.state;
-    if (st.resendNotices) {
-      delete st.resendNotices;
-      const first = st.pendingNotices?.[0];
-      if (first) this.emit({ type: 'notify', ...first });
-    }
-    for (let guard = 0; guard < 10_000 && this.stepOnce(); guard++);
-    if (this.state.life === 'running') for (const region of regionsToWatch(this)) this.emit({ type: 'watch', input: watchInputFor(this, region) });
-  }
 
-  /** One transition; true when another pass may find more to do. */
-  private stepOnce(): boolean {
-    const st = this.state;
-    switch (st.life) {
-      case 'resolving':
-        if (st.stop || st.cancel) return this.toReleasing();
-        if (!st.fleet && !st.outstanding.resolve) {
-          st.outstanding.resolve = true;
-          this.emit({ type: 'resolve' });
-        }
-        return false;
-      case 'estimating':
-        if (st.stop || st.cancel) return this.toReleasing();
-        if (st.outstanding.estimates.length === 0) {
-          this.planNow();
-          return true;
-        }
-        return false;
-      case 'leasing':
-        if ((st.plan?.targetCount ?? 0) === 0 && !st.outstanding.lease) return this.toReleasing();
-        if (st.outstanding.leased) {
-          if (st.stop || st.cancel) return this.toReleasing();
-          st.life = 'running';
-          const plan = st.plan!;
-          this.notify('started', { text: `Rollout ${st.spec.name} started: ${plan.targetCount} target(s) in ${plan.regions.length} region(s), ${plan.waves.length} wave(s).`, waves: plan.waves.length });
-          return true;
-        }
-        if (!st.outstanding.lease) {
-          if (st.stop || st.cancel) return this.toReleasing();
-          st.outstanding.lease = true;
-          this.emit({ type: 'acquire_leases', keys: st.targets.map((t) => t.id) });
-        }
-        return false;
-      case 'running':
-        return this.runStep();
-      case 'releasing':
-        if (st.outstanding.leased && !st.outstanding.release) {
-          st.outstanding.release = true;
-          this.emit({ type: 'release_leases' });
-          return false;
-        }
-        if (!st.outstanding.leased && !st.outstanding.release && !st.outstanding.lease) {
-          st.life = 'done';
-          return true;
-        }
-        return false;
-      case 'done':
-        if (st.finished) return false;
-        if (!st.finalNotified) {
-          st.finalNotified = true;
-          const phase = this.finalPhase();
-          const counts = this.progress('summary').counts;
-          this.notify(phase, {
-            text: `Rollout ${st.spec.name} ${phase.replace('_', ' ')}: ${counts.restarted}/${counts.targets} restarted, ${counts.failed} failed${counts.notStarted ? `, ${counts.notStarted} not started` : ''}.`,
-            elapsedMs: st.nowMs - st.startedAtMs,
-            counts,
-            ...(st.stop?.sentence ? { stopSentence: st.stop.sentence } : {}),
-          });
-        }
-        // The last word waits for its delivery (bounded by the notification activity's own timeout).
-        if ((st.outstanding.notifies ?? []).length > 0) return false;
-        st.final = { phase: this.finalPhase(), finishedAtMs: st.nowMs };
-        {
-          const report = this.report();
-          this.log('info', `rollout ${report.phase}`, { phase: report.phase, ...report.counts });
-          this.emit({ type: 'finish', report });
-        }
-        st.finished = true;
-        return false;
-    }
-  }
 
-  private runStep(): boolean {
-    const st = this.state;
-    const waves = st.plan!.waves;
-    if (st.wave === 0) return this.enterWave(1);
-    checkDeadlines(this);
-    if (st.stop && st.queue.length > 0) {
-      // Targets that came back to the queue after the stop (a wait that ended) are not started either.
-      const why = notStartedReasonFor(st.stop.reason);
-      for (const idx of st.queue) this.update(idx, { s: 'not_started', notStarted: why }, ['downQueued', 'waitWindowAt']);
-      st.queue = [];
-    }
-    if (!st.stop) {
-      const waveBudget = this.waveBudget();
-      if (st.failures > this.rolloutBudget() || (waveBudget !== undefined && st.waveFailures > waveBudget)) {
-        this.stopWith('budget', `The failure budget is exhausted: ${st.failures} failure(s) against a budget of ${this.rolloutBudget()}${waveBudget !== undefined ? ` (${waveBudget} per wave)` : ''}.`);
-      }
-    }
-    if (st.life !== 'running') return true;
-    switch (st.stage) {
-      case 'gate':
-        if (st.stop) return this.endRollout();
-        if (st.approved[String(st.wave)] !== undefined) return this.startWave();
-        if (st.notAfterMs !== undefined && st.nowMs >= st.notAfterMs) {
-          st.windowMissed = true;
-          return this.endRollout();
-        }
-        return false;
-      case 'running':
-        fillSlots(this);
-        if (st.queue.length === 0 && this.active.size === 0) {
-          st.waveFinishedAt[String(st.wave)] = st.nowMs;
-          this.log('info', `wave ${st.wave} finished`, { wave: st.wave, failures: st.waveFailures });
-          {
-            const w = st.plan!.waves[st.wave - 1]!;
-            let restarted = 0;
-            let failed = 0;
-            for (let i = w.first; i < w.first + w.count; i++) {
-              if (st.targets[i]!.s === 'restarted') restarted++;
-              else if (st.targets[i]!.s === 'failed') failed++;
-            }
-            const elapsedMs = st.nowMs - (st.waveStartedAt[String(st.wave)] ?? st.nowMs);
-            this.notify('wave_completed', {
-              text: `Rollout ${st.spec.name}: wave ${st.wave} of ${waves.length} done in ${Math.round(elapsedMs / 1000)}s: ${restarted}/${w.count} restarted, ${failed} failed.`,
-              wave: st.wave,
-              waves: waves.length,
-              elapsedMs,
-            });
-          }
-          if (st.stop || st.wave >= waves.length) return this.endRollout();
-          if (st.spec.waves.bakeSeconds > 0) {
-            st.stage = 'baking';
-            st.bakeUntilMs = st.nowMs + st.spec.waves.bakeSeconds * 1000;
-            return true;
-          }
-          return this.enterWave(st.wave + 1);
-        }
-        return false;
-      case 'baking':
-        if (st.stop) return this.endRollout();
-        if (st.nowMs >= (st.bakeUntilMs ?? 0)) return this.enterWave(st.wave + 1);
-        return false;
-      default:
-        return false;
-    }
-  }
 
-  private enterWave(n: number): boolean {
-    const st = this.state;
-    const wave = st.plan!.waves[n - 1]!;
-    st.wave = n;
-    st.waveFailures = 0;
-    delete st.bakeUntilMs;
-    // Targets released by hand before their wave are not queued again.
-    st.queue = Array.from({ length: wave.count }, (_, k) => wave.first + k).filter((i) => st.targets[i]!.s === 'queued');
-    // Targets known down go first: they hold a slot already, so their turn costs no availability.
-    st.queue = [...st.queue.filter((i) => st.targets[i]!.downQueued), ...st.queue.filter((i) => !st.targets[i]!.downQueued)];
-    if (st.stop) return this.endRollout();
-    if (wave.approvalRequired && st.approved[String(n)] === undefined) {
-      st.stage = 'gate';
-      this.log('info', `wave ${n} waits for approval`, { wave: n });
-      this.notify('approval_needed', {
-        text: `Rollout ${st.spec.name} waits for approval before wave ${n} of ${st.plan!.waves.length} (${wave.count} target(s)).`,
-        wave: n,
-        waves: st.plan!.waves.length,
-        approveCommand: `starwave approve ${st.rolloutId} --wave ${n}`,
-      });
-      return true;
-    }
-    return this.startWave();
-  }
 
-  private startWave(): boolean {
-    const st = this.state;
-    st.stage = 'running';
-    st.waveStartedAt[String(st.wave)] = st.nowMs;
-    this.log('info', `wave ${st.wave} started`, { wave: st.wave, size: st.queue.length, limits: this.waveLimits() });
-    this.notify('wave_started', { text: `Rollout ${st.spec.name}: wave ${st.wave} of ${st.plan!.waves.length} started (${st.queue.length} target(s)).`, wave: st.wave, waves: st.plan!.waves.length });
-    return true;
-  }
 
-  /** Reports every target not reached as not started and moves on to releasing the leases. */
-  private endRollout(): boolean {
-    delete this.state.stage;
-    return this.toReleasing();
-  }
 
-  /** Every target not finished yet is reported (not started, or unknown for a restart of ours in flight), then the leases go. */
-  private toReleasing(): boolean {
-    const st = this.state;
-    const why: NotStartedReason = st.stop ? notStartedReasonFor(st.stop.reason) : 'window';
-    for (let idx = 0; idx < st.targets.length; idx++) {
-      const t = st.targets[idx]!;
-      if (t.s === 'queued') this.update(idx, { s: 'not_started', notStarted: why, ...(t.downQueued ? { down: true } : {}) }, ['downQueued', 'waitWindowAt']);
-      else if (t.s === 'waiting') this.update(idx, { s: 'not_started', notStarted: why, down: true, waited: waitedOf(t, st.nowMs) }, ['waitUntil']);
-      else if (t.s === 'launching' || t.s === 'restarting' || t.s === 'checking') this.update(idx, { s: 'unknown', down: true });
-    }
-    st.queue = [];
-    st.life = 'releasing';
-    return true;
-  }
 
-  private finalPhase(): RolloutReport['phase'] {
-    const st = this.state;
-    switch (st.stop?.reason) {
-      case 'cancelled':
-        return 'cancelled';
-      case 'budget':
-        return 'stopped_budget';
-      case 'window':
-        return 'stopped_window';
-      case 'stalled':
-        return 'stopped_stalled';
-      case 'refused':
-      case 'read_refused':
-      case 'setup_failed':
-        return 'failed';
-      default:
-        if (st.cancel) return 'cancelled';
-        if (st.windowMissed) return 'stopped_window';
-        return st.failures > this.rolloutBudget() ? 'stopped_budget' : 'completed';
-    }
-  }
 
-  /** The earliest time a queued target of the running wave waits for (its own window). */
-  private nextQueuedStartMs(): number | undefined {
-    let min: number | undefined;
-    for (const idx of this.state.queue) {
-      const at = this.state.targets[idx]!.waitWindowAt;
-      if (at !== undefined && (min === undefined || at < min)) min = at;
-    }
-    return min;
-  }
+
 
   private touch(idx: number): void {
     const t = this.state.targets[idx]!;
@@ -775,7 +379,8 @@ export class RolloutEngine {
     }
   }
 
-  private reindex(): void {
+  /** Rebuilds the derived indexes from the state (after planning, or a state read from history). */
+  reindex(): void {
     this.index.clear();
     this.holders.clear();
     this.active.clear();
@@ -794,56 +399,6 @@ export class RolloutEngine {
       if (rec.notRunning) this.notRunning.set(region, new Set(rec.notRunning));
     }
   }
-}
-
-/** Whether a target holds one of the availability slots right now. */
-export function holdsSlot(t: TargetRec): boolean {
-  if (ACTIVE_STATES.has(t.s)) return true;
-  if (t.s === 'queued') return t.downQueued === true;
-  return FINAL_STATES.has(t.s) && t.down === true;
-}
-
-/**
- * Whether an instance in this status holds a slot: down and able to come back (restarting, busy,
- * stopped). Running frees it; so does a terminal status (failed or released, spec §3.2 classes
- * FAILED and GONE): such an instance will not come back by itself, and holding a slot for it would
- * stop the rollout for good.
- */
-export function holdsWhileIn(status: string): boolean {
-  const cls = classifyInstanceStatus(status);
-  return cls === 'RESTARTING' || cls === 'BUSY' || cls === 'UNAVAILABLE';
-}
-
-/** Its last observed status holds a slot. */
-export function lastSeenDown(t: TargetRec): boolean {
-  return t.st !== undefined && holdsWhileIn(t.st);
-}
-
-export function notStartedReasonFor(reason: StopReason): NotStartedReason {
-  switch (reason) {
-    case 'cancelled':
-    case 'budget':
-    case 'window':
-    case 'stalled':
-      return reason;
-    default:
-      return 'failed';
-  }
-}
-
-export function waitedOf(t: TargetRec, nowMs: number): TargetRec['waited'] {
-  return { cause: t.waitCause ?? 'busy', status: t.st ?? 'unknown', ms: Math.max(0, nowMs - (t.waitFrom ?? nowMs)) };
-}
-
-function refusalSentence(r: { errorClass: string; action: string; region: string; apiCode?: string }, lead: string): string {
-  const code = r.apiCode ? ` with ${r.apiCode}` : '';
-  const fix =
-    r.errorClass === 'permission'
-      ? `grant the worker's credentials the RAM action sr:${r.action} (and the other actions in the README's "Running against the real cloud")`
-      : r.errorClass === 'auth'
-        ? "check the worker's Alibaba Cloud credentials (and its clock)"
-        : 'ask Alibaba Cloud to enable the operation for this account';
-  return `${lead}: StarRocks ${r.action} in ${r.region} was refused${code} (${r.errorClass}). To fix: ${fix}, then start the rollout again.`;
 }
 
 function structuredCloneJson<T>(value: T): T {

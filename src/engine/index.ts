@@ -1,5 +1,6 @@
 /** The pure rollout engine: a state machine from (state, event) to (state, commands). See engine.ts. */
-export { RolloutEngine, holdsSlot } from './engine';
+export { RolloutEngine } from './engine';
+export { holdsSlot, holdsWhileIn } from './rules';
 export { holderCounts, startability } from './slots';
 export { REPORT_FULL_LIMIT, resultOf, sentenceOf, phaseOf, countsOf } from './progress';
 export * from './state';

@@ -4,7 +4,8 @@
  */
 import type { WatchObservation, WatchResult } from '../contracts/activities';
 import { FILTERABLE_STATUSES, classifyInstanceStatus } from '../starrocks/status';
-import { holdsWhileIn, waitedOf, type RolloutEngine } from './engine';
+import type { RolloutEngine } from './engine';
+import { holdsWhileIn, waitedOf } from './rules';
 import { needsHealthToRelease } from './slots';
 
 /** Applies one watch result of `region` to the targets it speaks about. */
