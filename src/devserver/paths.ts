@@ -24,9 +24,8 @@ export function isDevelopmentCheckout(root: string = projectRoot()): boolean {
 /** The folder for built and downloaded tools (see the module comment). */
 export function toolCacheDir(root: string = projectRoot()): string {
   if (isDevelopmentCheckout(root)) return join(root, '.temporal');
-  // TODO(config): XDG_CACHE_HOME is not in src/config/env.ts yet. Add it there (e.g. as `xdgCacheHome`, an optional
-  // absolute path) and this picks it up; until then an installed package uses ~/.cache/starwave.
-  const xdgCacheHome = (loadEnv() as { xdgCacheHome?: string }).xdgCacheHome;
+  // XDG says a relative XDG_CACHE_HOME is invalid and must be ignored.
+  const { xdgCacheHome } = loadEnv();
   const base = xdgCacheHome && xdgCacheHome.startsWith('/') ? xdgCacheHome : join(homedir(), '.cache');
   return join(base, 'starwave');
 }
