@@ -268,8 +268,12 @@ export class SpecValidationError extends StarwaveError {
   }
 }
 
+/** At most this many problems are listed in the sentence (all of them stay in the error's `problems`). */
+export const PROBLEMS_LISTED = 50;
+
 export function formatProblems(problems: SpecProblem[]): string {
-  const lines = problems.map((p) => `  - ${p.path}: ${p.message}`);
+  const lines = problems.slice(0, PROBLEMS_LISTED).map((p) => `  - ${p.path}: ${p.message}`);
+  if (problems.length > PROBLEMS_LISTED) lines.push(`  … and ${problems.length - PROBLEMS_LISTED} more; fix these first.`);
   return `The rollout spec is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`;
 }
 
