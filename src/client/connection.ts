@@ -41,11 +41,15 @@ export class TemporalUnreachableError extends StarwaveError {
   }
 }
 
-export async function connectClient(target: TemporalTarget = {}): Promise<{ client: Client; connection: Connection; namespace: string }> {
+/** Connects a Client; `connectTimeoutMs` (default 5000) bounds how long an unreachable server is tried. */
+export async function connectClient(
+  target: TemporalTarget = {},
+  opts: { connectTimeoutMs?: number } = {},
+): Promise<{ client: Client; connection: Connection; namespace: string }> {
   const cfg = resolveTemporalConfig(target);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ ...cfg.connectionOptions, connectTimeout: '5s' } as Parameters<typeof Connection.connect>[0]);
+    connection = await Connection.connect({ ...cfg.connectionOptions, connectTimeout: opts.connectTimeoutMs ?? 5_000 } as Parameters<typeof Connection.connect>[0]);
   } catch (err) {
     throw new TemporalUnreachableError(String(cfg.connectionOptions.address), err);
   }

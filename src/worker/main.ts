@@ -4,7 +4,9 @@
  * Alibaba Cloud credentials via the standard chain, endpoint overrides via STARWAVE_ENDPOINTS.
  */
 import { Runtime, DefaultLogger, type LogLevel } from '@temporalio/worker';
-import { connectClient, connectWorkerConnection, DEFAULT_TASK_QUEUE, type TemporalTarget } from './temporal';
+import { defaultCredentialSource, type CredentialSource } from '../starrocks/credentials';
+import { redactSecrets } from '../starrocks/errors';
+import { connectClient, connectWorkerConnection, type TemporalTarget } from './temporal';
 import { createStarwaveWorker } from './worker';
 import { loadEnv } from '../config/env';
 
@@ -61,20 +63,86 @@ function workerShutdownSeconds(): number {
   return configured && configured > 0 ? configured : DEFAULT_WORKER_SHUTDOWN_SECONDS;
 }
 
+const LEVEL_RANK: Record<string, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
+
+/**
+ * The bundler logs webpack's whole statistics table at INFO when it bundles the workflows at start:
+ * useful only when debugging a bundle, so it is shown at DEBUG.
+ */
+function isBundlerStatistics(message: string): boolean {
+  return /^asset workflow-bundle|webpack \d+\.\d+\.\d+ compiled/m.test(message);
+}
+
+/** An error in a log line's metadata as plain JSON (JSON.stringify drops an Error's message), secrets redacted. */
+function errorJson(err: Error, secrets: readonly string[], depth = 0): Record<string, unknown> {
+  const extra = err as Error & { type?: unknown; nonRetryable?: unknown; code?: unknown };
+  return {
+    name: err.name,
+    message: redactSecrets(err.message, secrets),
+    ...(typeof extra.type === 'string' ? { type: extra.type } : {}),
+    ...(typeof extra.nonRetryable === 'boolean' ? { nonRetryable: extra.nonRetryable } : {}),
+    ...(typeof extra.code === 'string' || typeof extra.code === 'number' ? { code: extra.code } : {}),
+    ...(err.cause instanceof Error && depth < 4 ? { cause: errorJson(err.cause, secrets, depth + 1) } : {}),
+  };
+}
+
+/** One JSON line per log entry: Errors in the metadata keep their message (redacted), and the message field too. */
+export function formatLogLine(entry: { level: string; message: string; meta?: Record<string, unknown>; timestampNanos: bigint }, secrets: readonly string[]): string {
+  const meta: Record<string, unknown> = {};
+  let failure: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(entry.meta ?? {})) {
+    const json = value instanceof Error ? errorJson(value, secrets) : undefined;
+    failure ??= json;
+    meta[key] = json ?? value;
+  }
+  // "Activity failed" alone says nothing: the failure's own sentence goes into the line's message.
+  const msg = redactSecrets(failure ? `${entry.message}: ${String(failure['message'])}` : entry.message, secrets);
+  return `${JSON.stringify({ ts: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(), level: entry.level, msg, ...meta })}\n`;
+}
+
 /** Routes the SDK's and our activities' logs to one structured JSON-lines logger on stderr. */
-export function installJsonLogger(level: LogLevel = 'INFO', metricsAddress: string | undefined = process.env.STARWAVE_METRICS_ADDRESS): void {
+export function installJsonLogger(level?: LogLevel, metricsAddress?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
+  const env = loadEnv();
+  const threshold = level ?? (env.logLevel as LogLevel);
+  const metrics = metricsAddress ?? env.metricsAddress;
+  // Everything at or above DEBUG reaches the callback, which applies the threshold after demotions.
+  const floor: LogLevel = LEVEL_RANK[threshold]! <= LEVEL_RANK['DEBUG']! ? threshold : 'INFO';
   Runtime.install({
     // Temporal SDK metrics (task latencies, schedule-to-start, activity failures…) for Prometheus at
     // http://<STARWAVE_METRICS_ADDRESS>/metrics, e.g. STARWAVE_METRICS_ADDRESS=0.0.0.0:9464.
-    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
-    logger: new DefaultLogger(level, (entry) => {
-      process.stderr.write(
-        `${JSON.stringify({ ts: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(), level: entry.level, msg: entry.message, ...entry.meta })}\n`,
-      );
+    ...(metrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metrics } } } } : {}),
+    logger: new DefaultLogger(floor, (entry) => {
+      const effective = entry.level === 'INFO' && isBundlerStatistics(entry.message) ? 'DEBUG' : entry.level;
+      if (LEVEL_RANK[effective]! < LEVEL_RANK[threshold]!) return;
+      process.stderr.write(formatLogLine({ ...entry, level: effective }, env.secrets));
     }),
   });
+}
+
+/**
+ * Warns once, at start, when the Alibaba Cloud credential chain yields no key: the worker would
+ * poll and then fail every StarRocks call. The line names the variables to set, never a value.
+ */
+export async function warnWithoutCredentials(source: CredentialSource = defaultCredentialSource(), timeoutMs = 5_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      source.getCredentials(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the credential chain gave no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+      }),
+    ]);
+    return true;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    const how = /ALIBABA_CLOUD_ACCESS_KEY_ID/.test(reason) ? '' : ' Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or ALIBABA_CLOUD_PROFILE, or the OIDC variables ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE.';
+    Runtime.instance().logger.warn(`No Alibaba Cloud credentials resolve, so every StarRocks call of this worker will fail until they do: ${reason}${how}`, { sdkComponent: 'starwave' });
+    return false;
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
 }
 
 export async function runWorkerMain(opts: RunWorkerOptions = {}): Promise<void> {
@@ -87,8 +155,9 @@ export async function runWorkerMain(opts: RunWorkerOptions = {}): Promise<void> 
 }
 
 async function runUntilStopped(opts: RunWorkerOptions): Promise<void> {
-  installJsonLogger(opts.logLevel ?? (process.env.STARWAVE_LOG_LEVEL as LogLevel | undefined) ?? 'INFO');
-  const taskQueue = opts.taskQueue ?? process.env.STARWAVE_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  installJsonLogger(opts.logLevel);
+  const taskQueue = opts.taskQueue ?? loadEnv().taskQueue;
+  await warnWithoutCredentials();
   const { connection, namespace } = await connectWorkerConnection(opts);
   const { client, connection: clientConnection } = await connectClient(opts);
   const { worker, close } = await createStarwaveWorker({

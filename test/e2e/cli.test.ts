@@ -1,221 +1,375 @@
 /**
- * The real `starwave` CLI as a child process (node bin/starwave.js …) against the run's Temporal dev server, a real
- * worker on its own task queue and the emulator. Restart outcomes are read from the emulator's record.
+ * The real `starwave` CLI as child processes (node bin/starwave.js …) against the run's Temporal dev
+ * server, a real worker on its own task queue and the emulator. Restart outcomes are read from the
+ * emulator's record; states, outcomes and exit codes from what the CLI prints.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_KEY } from '../../src/emulator';
-import { multipleRestarts, restartCountsByInstance } from '../../src/emulator/invariants';
-import type { RolloutReport } from '../../src/workflows/types';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RolloutRun } from '../../src/client/list';
+import type { ControlAck, RolloutReport } from '../../src/contracts/rollout';
+import { multipleRestarts } from '../../src/emulator/invariants';
 import { fleet, startStack, type Stack } from '../support/stack';
-import { temporalAddress, uniqueId } from '../support/temporal';
+import { uniqueId } from '../support/temporal';
+import { cli, fastPolicy, json, me, spawnCli, specFile, stackEnv, waitFor, type Run } from './cli-support';
 
-const root = resolve(__dirname, '..', '..');
-const dir = mkdtempSync(join(tmpdir(), 'starwave-cli-'));
 let stack: Stack;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [join(root, 'bin', 'starwave.js'), ...args],
-      {
-        cwd: root,
-        env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), STARWAVE_TASK_QUEUE: stack.taskQueue, ...env },
-        timeout: 120_000,
-      },
-      (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : 99) : 0, stdout, stderr }),
-    );
-  });
-}
-
-function specFile(spec: Record<string, unknown>, ext: 'json' | 'yaml' = 'json'): string {
-  const path = join(dir, `${uniqueId('spec')}.${ext}`);
-  writeFileSync(path, JSON.stringify(spec));
-  return path;
-}
-
-const fastPolicy = { pollIntervalSeconds: 0.1, confirmTimeoutSeconds: 30, heartbeatTimeoutSeconds: 5, expectedRestartSeconds: 0.3 };
+let env: Record<string, string | undefined>;
 const regions = ['cn-hangzhou', 'cn-shanghai'];
+const run = (args: string[]): Promise<Run> => cli(args, env);
+
 const spec = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   name,
   targets: { selectors: [{ regions }] },
   regions: { order: ['cn-shanghai'] },
   waves: { sizes: [1, '100%'] },
   concurrency: { global: 2 },
+  estimates: { fromHistory: false },
   instance: fastPolicy,
   ...extra,
 });
+const inRegion = (region: string) => stack.emulator.instances().filter((i) => i.regionId === region);
 
-async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+async function phaseOf(id: string): Promise<string | undefined> {
+  const s = await run(['status', id, '--json']);
+  return (JSON.parse(s.stdout) as { progress?: { phase: string } }).progress?.phase;
+}
+
+/** Cancels a run and waits until it has closed (and released its leases), so the next test's run can lease the same instances. */
+async function end(id: string): Promise<void> {
+  const cancel = await run(['cancel', id]);
+  expect([0, 2], cancel.stderr).toContain(cancel.code); // 2: it had already finished
+  const report = await run(['report', id, '--wait', '--json']);
+  expect(report.code, report.stderr).toBe(0);
+}
+
+/** Runs to end after the current test, passed or failed, so a failure does not leave leases behind for the next. */
+let toEnd: string[] = [];
+let cleanups: Array<() => void> = [];
+const onExit = (id: string): void => void toEnd.push(id);
+const onCleanup = (fn: () => void): void => void cleanups.push(fn);
+afterEach(async () => {
+  const ids = toEnd;
+  toEnd = [];
+  for (const id of ids) await end(id);
+  for (const fn of cleanups.splice(0)) fn();
+});
+
+async function listed(args: string[]): Promise<RolloutRun[]> {
+  const l = await run(['list', ...args, '--json']);
+  expect(l.code, l.stderr).toBe(0);
+  return json<RolloutRun[]>(l);
 }
 
 beforeAll(async () => {
   stack = await startStack(fleet(regions, 3, 300));
+  env = stackEnv(stack);
 });
 afterAll(async () => {
   await stack?.close();
 });
 
 describe('starwave CLI on the real stack', () => {
-  it('plan --json resolves the targets through the API and plans waves without restarting anything', async () => {
-    const name = uniqueId('plan');
-    const run = await cli(['plan', specFile(spec(name)), '--json'], {
-      STARWAVE_ENDPOINTS: stack.emulator.endpointsJson(),
-      ALIBABA_CLOUD_ACCESS_KEY_ID: DEFAULT_KEY.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEFAULT_KEY.accessKeySecret,
-    });
-    expect(run.code, run.stderr).toBe(0);
-    const plan = JSON.parse(run.stdout) as { targetCount: number; regions: string[]; waves: Array<{ size: number; regions: Record<string, number> }>; expected: { durationMs: number; apiCalls: { restarts: number } }; problems: unknown[] };
-    expect(plan.targetCount).toBe(6);
-    expect(plan.regions).toEqual(['cn-shanghai', 'cn-hangzhou']);
-    expect(plan.waves.map((w) => w.size)).toEqual([1, 2, 1, 2]);
-    expect(plan.waves[0]!.regions).toEqual({ 'cn-shanghai': 1 });
-    expect(plan.expected.apiCalls.restarts).toBe(6);
-    expect(plan.expected.durationMs).toBeGreaterThan(0);
-    expect(plan.problems).toEqual([]);
-    expect(stack.emulator.record().restarts).toHaveLength(0);
-  });
-
-  it('start --wait follows the rollout to its report; status, list and report read it back', async () => {
-    const name = uniqueId('cli-start');
+  it('re-runs a spec: each start is a new run with its own id and report, and list --name finds every run', async () => {
+    const name = uniqueId('weekly');
+    const id = `starwave-rollout-${name}`;
+    const path = specFile(spec(name));
     const before = stack.emulator.record().restarts.length;
-    const run = await cli(['start', specFile(spec(name)), '--wait', '--json']);
-    expect(run.code, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout) as RolloutReport;
-    expect(report.phase).toBe('completed');
+
+    const first = await run(['start', path, '--wait']);
+    expect(first.code, first.stderr).toBe(0);
+    const started = /Started rollout (\S+): run (\S+) started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+ by (\S+) on task queue/.exec(first.stdout);
+    expect(started?.[1]).toBe(id);
+    expect(started?.[3]).toBe(me);
+    const run1 = started![2]!;
+    expect(first.stdout).toContain(`run ${run1}`);
+    expect(first.stdout).toMatch(/completed in .*: 6 restarted/);
+
+    // The same spec again, a week later: a new run of the same rollout, not "already exists".
+    const second = await run(['start', path, '--wait', '--json']);
+    expect(second.code, second.stderr).toBe(0);
+    const report2 = json<RolloutReport & { runId: string }>(second);
+    expect(report2.phase).toBe('completed');
+    expect(report2.runId).not.toBe(run1);
+    expect(second.stderr).toContain(`run ${report2.runId} started`);
+
+    // Both runs restarted every instance once each, from the emulator's record.
     const restarts = stack.emulator.record().restarts.slice(before);
-    expect(restarts).toHaveLength(6);
-    expect(multipleRestarts({ restarts })).toEqual([]);
-    expect(Object.keys(restartCountsByInstance({ restarts })).sort()).toEqual(stack.emulator.instances().map((i) => i.instanceId).sort());
-    const id = report.rolloutId;
-    expect(id).toBe(`starwave-rollout-${name}`);
+    expect(restarts).toHaveLength(12);
+    const ids = stack.emulator.instances().map((i) => i.instanceId);
+    for (const i of ids) expect(restarts.filter((r) => r.instanceId === i)).toHaveLength(2);
+    const cut = report2.startedAtMs;
+    expect(multipleRestarts({ restarts: restarts.filter((r) => r.atMs < cut) })).toEqual([]);
+    expect(multipleRestarts({ restarts: restarts.filter((r) => r.atMs >= cut) })).toEqual([]);
 
-    const status = await cli(['status', id, '--json']);
-    expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ executionStatus: 'COMPLETED', progress: { phase: 'completed', counts: { restarted: 6 } } });
+    // Each run keeps its own report.
+    const r1 = json<RolloutReport & { runId: string }>(await run(['report', id, '--run', run1, '--json']));
+    const r2 = json<RolloutReport & { runId: string }>(await run(['report', id, '--run', report2.runId, '--json']));
+    expect([r1.runId, r2.runId]).toEqual([run1, report2.runId]);
+    expect(r1.startedAtMs).toBeLessThan(r2.startedAtMs);
+    expect([r1.counts.restarted, r2.counts.restarted]).toEqual([6, 6]);
 
-    const text = await cli(['status', id]);
-    expect(text.stdout).toContain('[completed]');
-    expect(text.stdout).toContain('6/6 restarted');
+    const runs = await waitFor(async () => {
+      const items = await listed(['--name', name]);
+      return items.length === 2 && items.every((i) => i.outcome === 'completed') ? items : undefined;
+    }, 'both runs in visibility');
+    expect(runs.map((r) => r.runId).sort()).toEqual([run1, report2.runId].sort());
+    const text = await run(['list', '--name', name]);
+    expect(text.stdout).toMatch(new RegExp(`${id}\\s+${report2.runId}\\s+completed`));
 
-    // Starting the same spec again returns the completed rollout: nothing new is started.
-    const again = await cli(['start', specFile(spec(name)), '--json']);
-    expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ workflowId: id, existing: true });
-    expect(stack.emulator.record().restarts.length).toBe(before + 6);
-
-    await waitFor(async () => {
-      const list = await cli(['list', '--json']);
-      expect(list.code, list.stderr).toBe(0);
-      const items = JSON.parse(list.stdout) as Array<{ workflowId: string; status: string }>;
-      return items.find((i) => i.workflowId === id && i.status === 'COMPLETED');
-    }, 'the rollout in visibility');
-
-    const markdown = await cli(['report', id, '--format', 'markdown']);
-    expect(markdown.code, markdown.stderr).toBe(0);
-    expect(markdown.stdout).toContain(`# Rollout ${id}`);
-    expect(markdown.stdout.match(/^\| c-[0-9a-z]{16} \|/gm)).toHaveLength(6);
-    const out = join(dir, 'report.json');
-    const json = await cli(['report', id, '--format', 'json', '--out', out]);
-    expect(json.code, json.stderr).toBe(0);
-    expect((JSON.parse(readFileSync(out, 'utf8')) as RolloutReport).counts.restarted).toBe(6);
+    const status = await run(['status', id]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`run ${report2.runId}  [completed]`);
   });
 
-  it('pause, resume, set and approve control a running rollout; cancel stops one', async () => {
-    const gated = spec(uniqueId('cli-gate'), { waves: { sizes: [1, '100%'], approvalBefore: [2] } });
+  it('refuses a second start while a run is going (naming it), and a requestId never starts twice', async () => {
+    // Each gated run holds leases on its targets until it ends: the two use one region each.
+    const gated = (name: string, region: string, extra: Record<string, unknown> = {}) =>
+      specFile(spec(name, { targets: { selectors: [{ regions: [region] }] }, regions: { order: [] }, waves: { sizes: [1, '100%'], approvalBefore: [2] }, ...extra }));
+    const name = uniqueId('busy');
+    const path = gated(name, 'cn-shanghai');
+    const started = json<{ workflowId: string; runId: string }>(await run(['start', path, '--json']));
+    const keyed = gated(uniqueId('keyed'), 'cn-hangzhou', { requestId: uniqueId('req') });
+    const k1 = json<{ workflowId: string; runId: string; existing: boolean }>(await run(['start', keyed, '--json']));
+    try {
+      const again = await run(['start', path]);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toContain(`A rollout named "${name}" is still running (${started.workflowId}, run ${started.runId}`);
+      expect(again.stderr).toContain('nothing new was started');
+
+      const k2 = await run(['start', keyed]);
+      expect(k2.code, k2.stderr).toBe(0);
+      expect(k2.stdout).toContain('already has a run for requestId');
+      expect(k2.stdout).toContain(`run ${k1.runId}`);
+      expect(k1.existing).toBe(false);
+    } finally {
+      for (const id of [started.workflowId, k1.workflowId]) await end(id);
+    }
+  });
+
+  it('every control reply shows the state after the action, and who did what is in every report format', async () => {
+    // Slow restarts in the first region, one at a time: the pause lands while its first restart is in flight.
+    const slow = inRegion('cn-shanghai');
+    for (const i of slow) stack.emulator.patchInstance(i.instanceId, { restartDurationMs: 3_000 });
+    onCleanup(() => {
+      for (const i of slow) stack.emulator.patchInstance(i.instanceId, { restartDurationMs: 300 });
+    });
+    const name = uniqueId('ctl');
     const before = stack.emulator.record().restarts.length;
-    const started = await cli(['start', specFile(gated), '--json']);
-    expect(started.code, started.stderr).toBe(0);
-    const { workflowId: id } = JSON.parse(started.stdout) as { workflowId: string };
+    const started = json<{ workflowId: string }>(
+      await run(['start', specFile(spec(name, { waves: { sizes: [2, '100%'], approvalBefore: [2], order: 'listing' }, concurrency: { global: 1 } })), '--json']),
+    );
+    const id = started.workflowId;
+    onExit(id);
 
-    const pause = await cli(['pause', id, '--json']);
-    expect(pause.code, pause.stderr).toBe(0);
-    expect(JSON.parse(pause.stdout)).toMatchObject({ paused: true });
-    const resume = await cli(['resume', id, '--json']);
-    expect(JSON.parse(resume.stdout)).toMatchObject({ paused: false });
-    const set = await cli(['set', id, '--concurrency', '3', '--budget', '1', '--json']);
-    expect(set.code, set.stderr).toBe(0);
-    expect(JSON.parse(set.stdout)).toMatchObject({ concurrency: { global: 3 }, failureBudget: { total: 1 } });
+    const pause = json<ControlAck & { by: string }>(await run(['pause', id, '--json']));
+    expect(pause).toMatchObject({ paused: true, by: me });
+    const paused = await waitFor(async () => {
+      const s = await run(['status', id]);
+      return s.stdout.includes('[paused]') && s.stdout.includes(' 0 in flight') ? s.stdout : undefined;
+    }, 'the paused state with nothing in flight');
+    expect(paused).toContain(`PAUSED by ${me}`);
+    // Paused: the restart in flight finished, nothing new was launched.
+    expect(stack.emulator.record().restarts.length - before).toBeLessThanOrEqual(1);
 
-    // The gate holds wave 2 until approved.
-    await waitFor(async () => {
-      const s = await cli(['status', id, '--json']);
-      return (JSON.parse(s.stdout) as { progress?: { phase: string } }).progress?.phase === 'awaiting_approval' ? true : undefined;
-    }, 'the approval gate');
-    expect(stack.emulator.record().restarts.length - before).toBe(1);
-    const approve = await cli(['approve', id, '--wave', '2', '--json']);
+    const resume = await run(['resume', id]);
+    expect(resume.code, resume.stderr).toBe(0);
+    expect(resume.stdout).toMatch(/now: running, wave 1/);
+    await waitFor(async () => ((await phaseOf(id)) === 'awaiting_approval' ? true : undefined), 'the approval gate');
+    expect((await run(['status', id])).stdout).toContain('[awaiting approval]');
+    expect(stack.emulator.record().restarts.length - before).toBe(2);
+
+    const set = json<ControlAck>(await run(['set', id, '--concurrency', '3', '--budget', '1', '--json']));
+    expect(set.limits).toMatchObject({ concurrency: { global: 3 }, failureBudget: { total: 1 } });
+    expect(set.phase).toBe('awaiting_approval');
+
+    const approve = await run(['approve', id, '--wave', '2']);
     expect(approve.code, approve.stderr).toBe(0);
-    const watch = await cli(['status', id, '--watch']);
+    expect(approve.stdout).toMatch(/now: running, wave 2/);
+    const watch = await run(['status', id, '--watch']);
     expect(watch.code, watch.stderr).toBe(0);
+    expect(watch.stdout).toMatch(new RegExp(`2\\s+cn-shanghai .*done \\(approved by ${me}\\)`));
     expect(watch.stdout).toMatch(/completed in .*: 6 restarted/);
 
-    // A second gated rollout is cancelled at its gate: status --watch ends with exit 1 and the rest is not started.
-    const second = await cli(['start', specFile(spec(uniqueId('cli-cancel'), { waves: { sizes: [1, '100%'], approvalBefore: [2] } })), '--json']);
-    const id2 = (JSON.parse(second.stdout) as { workflowId: string }).workflowId;
-    await waitFor(async () => {
-      const s = await cli(['status', id2, '--json']);
-      return (JSON.parse(s.stdout) as { progress?: { phase: string } }).progress?.phase === 'awaiting_approval' ? true : undefined;
-    }, 'the second gate');
-    const before2 = stack.emulator.record().restarts.length;
-    const cancel = await cli(['cancel', id2, '--reason', 'test']);
-    expect(cancel.code, cancel.stderr).toBe(0);
-    const watch2 = await cli(['status', id2, '--watch']);
-    expect(watch2.code).toBe(1);
-    const report = await cli(['report', id2, '--json']);
-    const r = JSON.parse(report.stdout) as RolloutReport;
-    expect(r.phase).toBe('cancelled');
-    expect(r.counts).toMatchObject({ restarted: 1, notStarted: 5 });
-    expect(stack.emulator.record().restarts.length - before2).toBe(0); // nothing restarted after the gate
+    const table = await run(['report', id]);
+    const markdown = await run(['report', id, '--format', 'markdown']);
+    const report = json<RolloutReport>(await run(['report', id, '--format', 'json']));
+    expect(report.audit.map((a) => [a.action, a.by])).toEqual([
+      ['start', me],
+      ['pause', me],
+      ['resume', me],
+      ['setLimits', me],
+      ['approve', me],
+    ]);
+    for (const text of [table.stdout, markdown.stdout]) {
+      for (const action of ['pause', 'resume', 'setLimits', 'approve']) expect(text).toMatch(new RegExp(`${action}\\s*\\|?\\s*${me}`));
+    }
+  });
+
+  it('cancel shows cancelling while restarts finish; the reason and who cancelled are in every report format', async () => {
+    const slow = inRegion('cn-hangzhou');
+    for (const i of slow) stack.emulator.patchInstance(i.instanceId, { restartDurationMs: 4_000 });
+    try {
+      const name = uniqueId('cancel');
+      const started = json<{ workflowId: string }>(await run(['start', specFile(spec(name, { targets: { selectors: [{ regions: ['cn-hangzhou'] }] }, regions: { order: [] }, waves: { sizes: ['100%'] }, concurrency: { global: 3 } })), '--json']));
+      const id = started.workflowId;
+      onExit(id);
+      await waitFor(() => (stack.emulator.record().restarts.some((r) => slow.some((s) => s.instanceId === r.instanceId) && r.outcome === 'pending') ? true : undefined), 'a restart in flight');
+
+      const cancel = await run(['cancel', id, '--reason', 'maintenance freeze']);
+      expect(cancel.code, cancel.stderr).toBe(0);
+      expect(cancel.stdout).toContain('now: cancelling');
+      const during = await run(['status', id]);
+      expect(during.stdout).toContain('[cancelling]');
+      expect(during.stdout).toContain(`CANCELLING (asked by ${me}: maintenance freeze)`);
+
+      const watch = await run(['status', id, '--watch']);
+      expect(watch.code).toBe(1);
+      const table = await run(['report', id]);
+      const markdown = await run(['report', id, '--format', 'markdown']);
+      const report = json<RolloutReport>(await run(['report', id, '--json']));
+      expect(report.phase).toBe('cancelled');
+      expect(report.cancelReason).toBe('maintenance freeze');
+      expect(report.audit.find((a) => a.action === 'cancel')).toMatchObject({ by: me, detail: 'maintenance freeze' });
+      for (const text of [table.stdout, markdown.stdout]) {
+        expect(text).toContain('maintenance freeze');
+        expect(text).toMatch(new RegExp(`cancel\\s*\\|?\\s*${me}`));
+      }
+      expect((await run(['status', id])).code).toBe(1);
+      await waitFor(async () => ((await listed(['--status', 'cancelled'])).some((r) => r.workflowId === id) ? true : undefined), 'the cancelled run listed as cancelled');
+      expect((await listed(['--status', 'completed'])).some((r) => r.workflowId === id)).toBe(false);
+    } finally {
+      for (const i of slow) stack.emulator.patchInstance(i.instanceId, { restartDurationMs: 300 });
+    }
+  });
+
+  it('a stopped rollout exits 1 from start --wait and status, and list shows and filters its outcome', async () => {
+    const failing = inRegion('cn-shanghai')[1]!;
+    stack.emulator.setFaults({ restarts: { failInstanceIds: [failing.instanceId] } });
+    try {
+      const name = uniqueId('budget');
+      const waited = await run(['start', specFile(spec(name, { targets: { selectors: [{ regions: ['cn-shanghai'] }] }, waves: { sizes: ['100%'] }, concurrency: { global: 1 } })), '--wait']);
+      expect(waited.code).toBe(1);
+      expect(waited.stdout).toContain('stopped by the failure budget');
+      const id = `starwave-rollout-${name}`;
+      const status = await run(['status', id]);
+      expect(status.code).toBe(1);
+      expect(status.stdout).toContain('[stopped by the failure budget]');
+      await waitFor(async () => ((await listed(['--status', 'stopped_budget'])).some((r) => r.workflowId === id) ? true : undefined), 'the run under stopped_budget');
+      expect((await listed(['--status', 'completed', '--name', name]))).toEqual([]);
+      expect((await listed(['--region', 'cn-shanghai', '--name', name])).map((r) => r.outcome)).toEqual(['stopped_budget']);
+      expect(await listed(['--region', 'cn-hangzhou', '--name', name])).toEqual([]);
+      expect((await run(['list', '--status', 'stopped_budget'])).stdout).toMatch(new RegExp(`${id}\\s+\\S+\\s+stopped_budget`));
+    } finally {
+      stack.emulator.setFaults({});
+      stack.emulator.patchInstance(failing.instanceId, { status: 'running' });
+    }
+  });
+
+  it('a down instance holding every slot shows as Blocked; skip releases it by hand', async () => {
+    const hung = inRegion('cn-shanghai')[0]!;
+    stack.emulator.patchInstance(hung.instanceId, { stuck: true });
+    try {
+      const name = uniqueId('blocked');
+      const body = spec(name, {
+        targets: { selectors: [{ regions: ['cn-shanghai'] }] },
+        waves: { sizes: ['100%'], order: 'listing' },
+        concurrency: { global: 1, stallTimeoutSeconds: 600 },
+        failureBudget: { total: 1 },
+        instance: { ...fastPolicy, confirmTimeoutSeconds: 2 },
+      });
+      const { workflowId: id } = json<{ workflowId: string }>(await run(['start', specFile(body), '--json']));
+      onExit(id);
+      const blocked = await waitFor(async () => {
+        const s = await run(['status', id]);
+        return s.stdout.includes('Blocked since') ? s.stdout : undefined;
+      }, 'the Blocked section');
+      expect(blocked).toMatch(new RegExp(`${hung.instanceId}\\s+cn-shanghai\\s+restarting\\s+\\S+\\s+failed \\(confirm_timeout\\) and still down`));
+      expect(blocked).toContain('The rollout stops (stopped_stalled) at');
+      expect(blocked).toContain(`starwave skip ${id} ${hung.instanceId}`);
+
+      const bad = await run(['skip', id, 'not-an-instance']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('<instance> must be an instance id');
+      const unknown = await run(['skip', id, 'c-0000000000000000']);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('is not a target of this rollout');
+
+      const skip = await run(['skip', id, hung.instanceId]);
+      expect(skip.code, skip.stderr).toBe(0);
+      expect(skip.stdout).toContain(`${hung.instanceId} released`);
+      const report = json<RolloutReport>(await run(['report', id, '--wait', '--json']));
+      expect(report.phase).toBe('completed');
+      expect(report.instances.find((i) => i.instanceId === hung.instanceId)).toMatchObject({ outcome: 'failed', releasedBy: me });
+      expect(report.audit.find((a) => a.action === 'skip')).toMatchObject({ by: me, detail: hung.instanceId });
+      expect(report.counts.restarted).toBe(2);
+    } finally {
+      stack.emulator.patchInstance(hung.instanceId, { stuck: false, status: 'running' });
+    }
+  });
+
+  it('status --watch --json streams one JSON line per change', async () => {
+    const { workflowId: id } = json<{ workflowId: string }>(await run(['start', specFile(spec(uniqueId('stream'))), '--json']));
+    onExit(id);
+    const watch = await run(['status', id, '--watch', '--json']);
+    expect(watch.code, watch.stderr).toBe(0);
+    const lines = watch.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    const parsed = lines.map((l) => JSON.parse(l) as { runId: string; executionStatus: string; progress?: { counts: { restarted: number } } });
+    for (let i = 1; i < lines.length; i++) expect(lines[i]).not.toBe(lines[i - 1]);
+    expect(parsed[0]!.executionStatus).toBe('RUNNING');
+    expect(parsed.at(-1)).toMatchObject({ executionStatus: 'COMPLETED', progress: { counts: { restarted: 6 } } });
+    expect(new Set(parsed.map((p) => p.runId)).size).toBe(1);
+  });
+
+  it('Ctrl-C during start --wait says the rollout keeps running and how to cancel it', async () => {
+    const name = uniqueId('ctrlc');
+    const id = `starwave-rollout-${name}`;
+    onExit(id);
+    const p = spawnCli(['start', specFile(spec(name, { waves: { sizes: [1, '100%'], approvalBefore: [2] } })), '--wait'], env);
+    await waitFor(() => (p.output().stdout.includes('Started rollout') ? true : undefined), 'the start line');
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(130);
+    const { stderr } = p.output();
+    expect(stderr).toContain(`Rollout ${id} (run `);
+    expect(stderr).toContain('keeps running on the worker; nothing was cancelled');
+    expect(stderr).toContain(`starwave cancel ${id} --reason`);
+    expect(await waitFor(async () => ((await phaseOf(id)) === 'awaiting_approval' ? true : undefined), 'the rollout still going')).toBe(true);
   });
 
   it('bad flags and a bad spec exit 2 with a sentence naming the problem, and start nothing', async () => {
     const before = stack.emulator.record().restarts.length;
-    const wave = await cli(['approve', 'some-id', '--wave', 'zero']);
+    const wave = await run(['approve', 'some-id', '--wave', 'zero']);
     expect(wave.code).toBe(2);
     expect(wave.stderr).toMatch(/--wave must be a whole number/);
-    const set = await cli(['set', 'some-id']);
+    const set = await run(['set', 'starwave-rollout-x']);
     expect(set.code).toBe(2);
     expect(set.stderr).toMatch(/--concurrency/);
-    const unknown = await cli(['start', '--bogus', 'x.json']);
+    const unknown = await run(['start', '--bogus', 'x.json']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown option '--bogus'/);
+    const status = await run(['list', '--status', 'done']);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain('--status must be one of running, completed, stopped_budget');
 
     const name = uniqueId('bad');
     const bad = specFile({ ...spec(name), waves: { sizes: [0] }, concurrency: { global: 'lots' } });
-    const run = await cli(['start', bad, '--wait']);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('waves.sizes.0');
-    expect(run.stderr).toContain('concurrency.global');
-    expect(run.stderr).toContain('Nothing was started');
-    await expect(stack.client.workflow.getHandle(`starwave-rollout-${name}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    const started = await run(['start', bad, '--wait']);
+    expect(started.code).toBe(2);
+    expect(started.stderr).toContain('waves.sizes.0');
+    expect(started.stderr).toContain('concurrency.global');
+    expect(started.stderr).toContain('Nothing was started');
+    expect(json<RolloutRun[]>(await run(['list', '--name', name, '--json']))).toEqual([]);
     expect(stack.emulator.record().restarts.length).toBe(before);
 
-    const missing = await cli(['status', 'starwave-rollout-does-not-exist']);
+    const missing = await run(['status', 'starwave-rollout-does-not-exist']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/No rollout with id/);
+    const finished = await run(['pause', `starwave-rollout-${name}`]);
+    expect(finished.code).toBe(2);
   });
 
   it('exits 3 when Temporal cannot be reached', async () => {
-    const run = await cli(['list'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
-    expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/Could not reach Temporal at 127\.0\.0\.1:1/);
+    const r = await cli(['list'], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/Could not reach Temporal at 127\.0\.0\.1:1/);
   });
 });

@@ -1,15 +1,33 @@
-/** Pure flag parsing, spec-file reading and exit-code mapping of the CLI (no Temporal, no processes). */
-import { describe, expect, it } from 'vitest';
-import { CliError, EXIT, toCliError } from '../../src/cli/errors';
-import { parseCalendar, parseCron, parseDurationSeconds, parsePositiveInt, parseSetFlags, parseSize, parseTimezone } from '../../src/cli/flags';
-import { loadSpecFile } from '../../src/cli/spec-file';
+/** Pure flag parsing, cron checking and spec-file reading of the CLI (no Temporal, no processes). */
 import { readFileSync } from 'node:fs';
-import { SpecValidationError } from '../../src/planning/spec';
-import { TemporalUnreachableError } from '../../src/worker/temporal';
+import { describe, expect, it } from 'vitest';
+import { StarwaveError } from '../../src/contracts/errors';
+import { cronProblem } from '../../src/cli/cron';
+import {
+  parseCalendar,
+  parseCron,
+  parseDurationSeconds,
+  parseInstanceId,
+  parseIsoTime,
+  parsePositiveInt,
+  parseRunFilter,
+  parseSetFlags,
+  parseSize,
+  parseTimezone,
+} from '../../src/cli/flags';
+import { loadSpecFile } from '../../src/cli/spec-file';
 
+/** Throws a StarwaveError with exit code 2 whose message matches. */
 const fails = (fn: () => unknown, pattern: RegExp): void => {
-  expect(fn).toThrow(CliError);
-  expect(fn).toThrow(pattern);
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(StarwaveError);
+  expect((caught as StarwaveError).exitCode).toBe(2);
+  expect((caught as StarwaveError).message).toMatch(pattern);
 };
 
 describe('CLI flag parsing', () => {
@@ -39,18 +57,55 @@ describe('CLI flag parsing', () => {
     fails(() => parseSetFlags({ perRegion: 'many' }), /--per-region/);
   });
 
-  it('parses window durations, cron, calendars and time zones', () => {
+  it('parses durations, calendars, time zones, instance ids and times', () => {
     expect(parseDurationSeconds('--window', '90')).toBe(90);
     expect(parseDurationSeconds('--window', '2h')).toBe(7200);
     expect(parseDurationSeconds('--window', '1h30m')).toBe(5400);
+    expect(parseDurationSeconds('--timeout', '1d')).toBe(86_400);
     fails(() => parseDurationSeconds('--window', '0s'), /--window must be a duration/);
     fails(() => parseDurationSeconds('--window', 'soon'), /--window/);
-    expect(parseCron('0 2 * * SUN')).toBe('0 2 * * SUN');
-    fails(() => parseCron('0 2 *'), /--cron must have 5 fields/);
     expect(parseCalendar('{"dayOfWeek":"SUNDAY","hour":2}')).toEqual([{ dayOfWeek: 'SUNDAY', hour: 2 }]);
     fails(() => parseCalendar('{bad'), /--calendar must be JSON/);
     expect(parseTimezone('Asia/Shanghai')).toBe('Asia/Shanghai');
     fails(() => parseTimezone('Mars/Olympus'), /--timezone must be an IANA time zone/);
+    expect(parseInstanceId('<instance>', 'c-b25e21e24388abcd')).toBe('c-b25e21e24388abcd');
+    fails(() => parseInstanceId('<instance>', 'i-123'), /<instance> must be an instance id/);
+    expect(parseIsoTime('--not-after', '2026-12-01T06:00:00Z')).toBe('2026-12-01T06:00:00Z');
+    fails(() => parseIsoTime('--not-after', 'tomorrow'), /--not-after must be an ISO-8601/);
+  });
+
+  it('accepts every outcome and live state as a list filter', () => {
+    for (const s of ['running', 'completed', 'stopped_budget', 'stopped_window', 'stopped_stalled', 'cancelled', 'failed', 'paused', 'awaiting_approval', 'cancelling']) {
+      expect(parseRunFilter(s)).toBe(s);
+    }
+    expect(parseRunFilter('stopped-budget')).toBe('stopped_budget');
+    fails(() => parseRunFilter('done'), /--status must be one of running, completed, stopped_budget/);
+  });
+});
+
+describe('cron expressions', () => {
+  it('accepts what Temporal schedules accept', () => {
+    for (const ok of ['0 2 * * SUN', '*/15 0-6 * * MON-FRI', '0 2 1,15 * ?', '30 1 * JAN-MAR 0', '0 0 2 * * SUN', '0 0 2 * * SUN 2027', '@daily', '@every 12h', '0 2 * * 7']) {
+      expect(cronProblem(ok), ok).toBeUndefined();
+    }
+  });
+
+  it('names the field, its value and its range', () => {
+    expect(cronProblem('0 25 * * *')).toBe('the hour field "25" is out of range 0-23');
+    expect(cronProblem('61 2 * * *')).toBe('the minute field "61" is out of range 0-59');
+    expect(cronProblem('0 2 32 * *')).toBe('the day-of-month field "32" is out of range 1-31');
+    expect(cronProblem('0 2 * 13 *')).toBe('the month field "13" is out of range 1-12');
+    expect(cronProblem('0 2 * * FUNDAY')).toMatch(/the day-of-week field "FUNDAY" has "FUNDAY", which is not a number or one of SUN, MON/);
+    expect(cronProblem('0 2 *')).toMatch(/it has 3 field\(s\); give 5/);
+    expect(cronProblem('0 5-2 * * *')).toMatch(/range that ends before it starts/);
+    expect(cronProblem('*/0 * * * *')).toMatch(/step "0"/);
+    expect(cronProblem('@sometimes')).toMatch(/is not one of @yearly/);
+    expect(cronProblem('CRON_TZ=Asia/Shanghai 0 2 * * *')).toMatch(/--timezone/);
+  });
+
+  it('turns a bad --cron into one sentence with exit code 2', () => {
+    expect(parseCron(' 0 2 * * SUN ')).toBe('0 2 * * SUN');
+    fails(() => parseCron('0 25 * * *'), /^--cron "0 25 \* \* \*" is not a valid cron expression: the hour field "25" is out of range 0-23\.$/);
   });
 });
 
@@ -63,19 +118,18 @@ describe('spec files', () => {
 
   it('lists every problem by path and says nothing was started', () => {
     const text = JSON.stringify({ name: 'Bad', targets: {}, waves: { sizes: [0] } });
-    const err = (() => {
-      try {
-        loadSpecFile('spec.json', () => text);
-      } catch (e) {
-        return e as CliError;
-      }
-      throw new Error('no error');
-    })();
-    expect(err.exitCode).toBe(EXIT.invalidInput);
-    expect(err.message).toContain('- name:');
-    expect(err.message).toContain('- targets:');
-    expect(err.message).toContain('- waves.sizes.0:');
-    expect(err.message).toContain('Nothing was started.');
+    let err: StarwaveError | undefined;
+    try {
+      loadSpecFile('spec.json', () => text);
+    } catch (e) {
+      err = e as StarwaveError;
+    }
+    expect(err?.exitCode).toBe(2);
+    expect(err?.code).toBe('ERR_SPEC_INVALID');
+    expect(err?.message).toContain('- name:');
+    expect(err?.message).toContain('- targets:');
+    expect(err?.message).toContain('- waves.sizes.0:');
+    expect(err?.message).toContain('Nothing was started.');
   });
 
   it('reports unreadable and unparsable files with exit 2', () => {
@@ -83,13 +137,5 @@ describe('spec files', () => {
     expect(() => loadSpecFile('x.yaml', () => 'a: [1, 2')).toThrow(/x.yaml is not valid JSON or YAML/);
     expect(() => loadSpecFile('x.json', () => '{"a":')).toThrow(/x.json is not valid JSON or YAML/);
     expect(readFileSync('examples/rollout.yaml', 'utf8')).toMatch(/^# /);
-  });
-});
-
-describe('exit codes', () => {
-  it('maps errors to 2 (input), 3 (unreachable) and 1 (other)', () => {
-    expect(toCliError(new SpecValidationError([{ path: 'name', message: 'bad' }])).exitCode).toBe(2);
-    expect(toCliError(new TemporalUnreachableError('x:1', new Error('refused'))).exitCode).toBe(3);
-    expect(toCliError(new Error('boom')).exitCode).toBe(1);
   });
 });
