@@ -7,9 +7,9 @@ import type { RolloutProgress } from '../contracts/rollout';
 export function currentDetails(p: RolloutProgress): string {
   const c = p.counts;
   const lines = [
-    `**${p.name}** — ${p.phase}${p.currentWave !== undefined ? `, wave ${p.currentWave}/${p.waves.length}` : ''}`,
+    `**${p.name}** — ${p.phase}${p.currentWave !== undefined ? `, wave ${p.currentWave} of ${p.waves.length}` : ''}`,
     '',
-    `restarted ${c.restarted}/${c.targets} · failed ${c.failed} (budget ${p.failureBudget}) · in flight ${c.inFlight} · down ${c.down}${c.notStarted ? ` · not started ${c.notStarted}` : ''}${p.eta ? ` · ETA p50 ${minutes(p.eta.p50Ms)} / p90 ${minutes(p.eta.p90Ms)}` : ''}`,
+    `restarted ${c.restarted} of ${c.targets} · failed ${c.failed} (budget ${p.failureBudget}) · in flight ${c.inFlight} · down ${c.down}${c.notStarted ? ` · not started ${c.notStarted}` : ''}${p.eta ? ` · ETA p50 ${minutes(p.eta.p50Ms)} / p90 ${minutes(p.eta.p90Ms)}` : ''}`,
     '',
     '| wave | regions | size | done | restarted | failed | status |',
     '|---:|---|---:|---:|---:|---:|---|',
