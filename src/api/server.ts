@@ -9,7 +9,6 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Client } from '@temporalio/client';
 import * as sw from '../client';
 import { listRolloutPage, type RolloutPage, type RolloutPageQuery } from '../client/api-list';
-import { startRolloutForApi } from '../client/api-start';
 import { StarwaveError, type Problem } from '../contracts/errors';
 import { WORKFLOW_TYPE, type RolloutReport } from '../contracts/rollout';
 import { validateSpec } from '../planning/spec';
@@ -235,7 +234,7 @@ export function createApiHandler(opts: ApiOptions): (req: IncomingMessage, res: 
             problems: validated.problems,
           });
         }
-        const started = await temporal('the start of the rollout', updateMs, (client) => startRolloutForApi(client, validated.spec, { taskQueue: opts.taskQueue, trigger: by }));
+        const started = await temporal('the start of the rollout', updateMs, (client) => sw.startRollout(client, validated.spec, { taskQueue: opts.taskQueue, trigger: by }));
         entry['id'] = started.workflowId;
         return ok(started.existing ? 200 : 201, { ...started, links: { self: `/v1/rollouts/${started.workflowId}` } });
       }

@@ -18,9 +18,29 @@ export function taskQueueFromEnv(): string {
   return loadEnv().taskQueue || DEFAULT_TASK_QUEUE;
 }
 
+/**
+ * Temporal refuses a search attribute value above 2,048 bytes (`limit.searchAttributesSizeOfValue`, e.g.
+ * "search attribute StarwaveRegions value size 2467 exceeds size limit 2048"); the regions list keeps to a
+ * margin below it. A spec naming more regions than fit (Alibaba Cloud has about 30, ~500 bytes) is still
+ * started; the regions left out are only not filterable.
+ */
+export const SEARCH_ATTRIBUTE_VALUE_BUDGET_BYTES = 1_900;
+
+function regionsWithinBudget(regions: string[]): string[] {
+  const kept: string[] = [];
+  let bytes = 2; // []
+  for (const region of regions) {
+    const cost = Buffer.byteLength(JSON.stringify(region)) + 1;
+    if (bytes + cost > SEARCH_ATTRIBUTE_VALUE_BUDGET_BYTES) break;
+    kept.push(region);
+    bytes += cost;
+  }
+  return kept;
+}
+
 /** The search attributes a rollout starts with (src/contracts/search-attributes.ts). */
 export function searchAttributesOf(spec: RolloutSpec, trigger?: string): SearchAttributePair[] {
-  const regions = [...new Set([...spec.targets.instances.map((i) => i.region), ...spec.targets.selectors.flatMap((s) => s.regions)])].sort();
+  const regions = regionsWithinBudget([...new Set([...spec.targets.instances.map((i) => i.region), ...spec.targets.selectors.flatMap((s) => s.regions)])].sort());
   return [
     { key: SEARCH_ATTRIBUTES.name, value: spec.name },
     { key: SEARCH_ATTRIBUTES.phase, value: 'resolving' },
@@ -29,10 +49,20 @@ export function searchAttributesOf(spec: RolloutSpec, trigger?: string): SearchA
   ] as SearchAttributePair[];
 }
 
+function messagesOf(err: unknown): string {
+  return err instanceof Error ? `${err.message} ${err.cause instanceof Error ? err.cause.message : ''}` : String(err);
+}
+
 export function isUnknownSearchAttribute(err: unknown): boolean {
-  const text = err instanceof Error ? `${err.message} ${err.cause instanceof Error ? err.cause.message : ''}` : String(err);
+  const text = messagesOf(err);
   // INVALID_ARGUMENT from the frontend, e.g. "search attribute StarwaveName is not defined".
   return /search attribute/i.test(text) && /not (defined|registered)|unknown/i.test(text);
+}
+
+/** The frontend's INVALID_ARGUMENT for search attributes beyond its size limits (a trigger or name too long for one). */
+export function isSearchAttributeTooLarge(err: unknown): boolean {
+  const text = messagesOf(err);
+  return /search attribute/i.test(text) && /exceeds? (the )?(size )?limit|too (large|long)/i.test(text);
 }
 
 /** The Web UI's static details of a rollout: what it restarts and how (Markdown). */

@@ -25,7 +25,7 @@ import { StarwaveError } from '../contracts/errors';
 import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate } from '../contracts/messages';
 import { WORKFLOW_TYPE, type ControlAck, type LimitsPatch, type ProgressDetail, type RolloutInput, type RolloutProgress, type RolloutReport } from '../contracts/rollout';
 import { parseSpec, rolloutWorkflowId, type RolloutSpec, type RolloutSpecInput } from '../planning/spec';
-import { isUnknownSearchAttribute, searchAttributesOf, staticDetailsOf, taskQueueFromEnv } from './attributes';
+import { isSearchAttributeTooLarge, isUnknownSearchAttribute, searchAttributesOf, staticDetailsOf, taskQueueFromEnv } from './attributes';
 import { DEFAULT_CONTROL_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS, requireWorker, withDeadline } from './deadline';
 import { rootMessage, toStarwaveError } from './errors';
 
@@ -35,7 +35,7 @@ export { WORKFLOW_TYPE, ROLLOUT_ID_PREFIX } from '../contracts/rollout';
 export type { AuditEntry, ControlAck, InstanceResult, LimitsPatch, ProgressDetail, RolloutInput, RolloutPhase, RolloutProgress, RolloutReport } from '../contracts/rollout';
 export { connectClient, resolveTemporalConfig, TemporalUnreachableError, type TemporalTarget } from './connection';
 export { rootMessage, toStarwaveError } from './errors';
-export { isUnknownSearchAttribute, scheduledWorkflowIdPrefix, searchAttributesOf, staticDetailsOf, taskQueueFromEnv } from './attributes';
+export { isSearchAttributeTooLarge, isUnknownSearchAttribute, scheduledWorkflowIdPrefix, searchAttributesOf, staticDetailsOf, taskQueueFromEnv } from './attributes';
 export { DEFAULT_CONTROL_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS, hasWorker, noWorker, requireWorker, withDeadline } from './deadline';
 export * from './list';
 export * from './schedules';
@@ -82,9 +82,10 @@ export async function startRollout(client: Client, specInput: RolloutSpecInput |
     try {
       handle = await client.workflow.start(WORKFLOW_TYPE, { ...options, typedSearchAttributes: searchAttributesOf(spec, opts.trigger) });
     } catch (err) {
-      // A server without starwave's search attributes registered: start without them (the rollout
-      // then does not show in `starwave list --name/--status` filters, only in the plain list).
-      if (!isUnknownSearchAttribute(err)) throw err;
+      // A server without starwave's search attributes registered, or one that refuses a value as too
+      // large: start without them (the rollout then does not show in `starwave list --name/--status`
+      // filters, only in the plain list).
+      if (!isUnknownSearchAttribute(err) && !isSearchAttributeTooLarge(err)) throw err;
       handle = await client.workflow.start(WORKFLOW_TYPE, options);
     }
     return { workflowId, runId: handle.firstExecutionRunId, existing: false };
