@@ -197,6 +197,18 @@ describe('docker-compose.yml', () => {
     expect(seen.get(7233)).toBe('temporal');
   });
 
+  it('publishes ports on the host loopback only, and the API listens on every interface inside its container', () => {
+    // Nothing unauthenticated (Temporal, its UI, the emulator's control API) may face the network by default.
+    for (const [name, s] of Object.entries(services)) {
+      for (const entry of s.ports ?? []) {
+        expect(typeof entry === 'string' && entry.startsWith('127.0.0.1:'), `${name} publishes '${JSON.stringify(entry)}' beyond 127.0.0.1`).toBe(true);
+      }
+    }
+    // serve binds 127.0.0.1 by default, which inside a container is unreachable through the published port.
+    const command = commandOf(services['starwave-api']!);
+    expect(command.slice(command.indexOf('--host'), command.indexOf('--host') + 2)).toEqual(['--host', '0.0.0.0']);
+  });
+
   it('builds the starwave services from this repo with a Dockerfile', () => {
     expect(starwaveServices.map(([name]) => name).sort()).toEqual(['starwave-api', 'starwave-emulator', 'starwave-worker']);
     for (const [name, service] of starwaveServices) {

@@ -33,17 +33,22 @@ export function registerProcesses(program: Command): void {
     .command('serve')
     .description('Run the HTTP trigger API (bearer token from STARWAVE_API_TOKEN or --token-file)')
     .addOption(new Option('--port <port>', 'listen port').default(8080).argParser(arg((raw) => parsePositiveInt('--port', raw, { min: 0, max: 65_535 }))))
-    .option('--host <host>', 'listen address', '0.0.0.0')
+    .option('--host <host>', 'listen address (default 127.0.0.1, this machine only; 0.0.0.0 for every interface, behind a TLS proxy)')
     .option('--token-file <file>', 'file holding the bearer token')
-    .option('--insecure-no-auth', 'serve without authentication (local experiments only)')
+    .option('--insecure-no-auth', 'serve without authentication (local experiments only; refused beyond loopback unless confirmed)')
+    .option('--i-understand-anyone-can-restart', 'confirm --insecure-no-auth on a non-loopback --host')
     .addOption(taskQueueOption())
     .action(
-      act(async (o: { port: number; host: string; tokenFile?: string; insecureNoAuth?: boolean; taskQueue?: string }, c: Command) => {
+      act(async (o: { port: number; host?: string; tokenFile?: string; insecureNoAuth?: boolean; iUnderstandAnyoneCanRestart?: boolean; taskQueue?: string }, c: Command) => {
         const { runServe } = require('../../api/serve') as typeof import('../../api/serve');
         return runServe({ ...o, target: targetOf(c) });
       }),
     );
-  examples(serve, ['STARWAVE_API_TOKEN=$(openssl rand -hex 32) starwave serve --port 8080', 'starwave serve --token-file /run/secrets/starwave-token']);
+  examples(serve, [
+    'STARWAVE_API_TOKEN=$(openssl rand -hex 32) starwave serve --port 8080',
+    'starwave serve --host 0.0.0.0 --token-file /run/secrets/starwave-token',
+    'starwave serve --insecure-no-auth',
+  ]);
 
   const emulator = registerEmulatorCommand(program);
   examples(emulator, ['starwave emulator --regions cn-hangzhou,cn-shanghai --instances 20', 'starwave emulator --duration lognormal:3000,0.3 --faults \'{"throttling":{"rate":0.05}}\'']);
