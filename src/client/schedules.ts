@@ -78,6 +78,8 @@ export interface ScheduleListItem {
   scheduleId: string;
   paused: boolean;
   note?: string;
+  /** IANA time zone its times are read in (absent: UTC). */
+  timezone?: string;
   nextActionTimes: string[];
   /** Runs it started, oldest first (Temporal keeps the last few). */
   recentRuns: ScheduleRun[];
@@ -120,6 +122,7 @@ function scheduleSummary(s: ScheduleSummary): ScheduleListItem {
     scheduleId: s.scheduleId,
     paused: s.state.paused,
     ...(s.state.note ? { note: s.state.note } : {}),
+    ...(s.spec?.timezone ? { timezone: s.spec.timezone } : {}),
     nextActionTimes: (s.info.nextActionTimes ?? []).map((d) => d.toISOString()),
     recentRuns: runsOf(s.info.recentActions ?? []),
   };

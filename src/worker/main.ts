@@ -86,17 +86,21 @@ function errorJson(err: Error, secrets: readonly string[], depth = 0): Record<st
   };
 }
 
-/** One JSON line per log entry: Errors in the metadata keep their message (redacted), and the message field too. */
+/** Strings anywhere in a log entry's metadata with secrets redacted; Errors as JSON that keeps their message. */
+function redactedMeta(value: unknown, secrets: readonly string[], depth = 0): unknown {
+  if (typeof value === 'string') return redactSecrets(value, secrets);
+  if (value instanceof Error) return errorJson(value, secrets);
+  if (depth > 5 || value === null || typeof value !== 'object' || value instanceof Date) return value;
+  if (Array.isArray(value)) return value.map((v) => redactedMeta(v, secrets, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactedMeta(v, secrets, depth + 1)]));
+}
+
+/** One JSON line per log entry: an Error in the metadata keeps its message, also in the line's message; secrets redacted. */
 export function formatLogLine(entry: { level: string; message: string; meta?: Record<string, unknown>; timestampNanos: bigint }, secrets: readonly string[]): string {
-  const meta: Record<string, unknown> = {};
-  let failure: Record<string, unknown> | undefined;
-  for (const [key, value] of Object.entries(entry.meta ?? {})) {
-    const json = value instanceof Error ? errorJson(value, secrets) : undefined;
-    failure ??= json;
-    meta[key] = json ?? value;
-  }
+  const meta = redactedMeta(entry.meta ?? {}, secrets) as Record<string, unknown>;
+  const failure = Object.values(entry.meta ?? {}).find((v): v is Error => v instanceof Error);
   // "Activity failed" alone says nothing: the failure's own sentence goes into the line's message.
-  const msg = redactSecrets(failure ? `${entry.message}: ${String(failure['message'])}` : entry.message, secrets);
+  const msg = redactSecrets(failure ? `${entry.message}: ${failure.message}` : entry.message, secrets);
   return `${JSON.stringify({ ts: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(), level: entry.level, msg, ...meta })}\n`;
 }
 

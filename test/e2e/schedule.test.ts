@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeSchedule, getReport, scheduledWorkflowIdPrefix } from '../../src/client';
-import type { RolloutReport } from '../../src/workflows/types';
+import type { RolloutReport } from '../../src/contracts/rollout';
 import { fleet, startStack, type Stack } from '../support/stack';
+import { waitFor } from './cli-support';
 import { temporalAddress, uniqueId } from '../support/temporal';
 
 const root = resolve(__dirname, '..', '..');
@@ -77,9 +78,9 @@ describe('schedules', () => {
       expect(r.atMs).toBeLessThanOrEqual(report.notAfterMs! - RESTART_MS + 150);
       expect(r.endedAtMs ?? Infinity).toBeLessThanOrEqual(report.notAfterMs! + 500);
     }
-    const notStarted = report.instances.filter((i) => i.outcome === 'not_started');
+    const notStarted = report.instances.filter((i: RolloutReport['instances'][number]) => i.outcome === 'not_started');
     expect(notStarted).toHaveLength(12 - restarts.length);
-    expect(notStarted.every((i) => i.notStartedReason === 'window')).toBe(true);
+    expect(notStarted.every((i: RolloutReport['instances'][number]) => i.notStartedReason === 'window')).toBe(true);
     expect(report.counts.restarted).toBe(restarts.length);
 
     // The CLI's other schedule commands.
@@ -94,5 +95,60 @@ describe('schedules', () => {
     const gone = await cli(['schedule', 'describe', id]);
     expect(gone.code).toBe(2);
     expect(gone.stderr).toMatch(/No schedule/);
+  });
+
+  it('refuses a bad cron with a sentence naming the field (exit 2), before Temporal is asked', async () => {
+    const specPath = join(mkdtempSync(join(tmpdir(), 'starwave-sched-')), 'spec.json');
+    writeFileSync(specPath, JSON.stringify({ name: uniqueId('badcron'), targets: { selectors: [{ regions: ['cn-hangzhou'] }] } }));
+    const id = uniqueId('badcron');
+    const bad = await cli(['schedule', 'create', id, '--spec', specPath, '--cron', '0 25 * * *', '--window', '2h']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--cron "0 25 * * *" is not a valid cron expression: the hour field "25" is out of range 0-23.');
+    expect(bad.stderr).not.toMatch(/Hour is not in range/);
+    const gone = await cli(['schedule', 'describe', id]);
+    expect(gone.code).toBe(2);
+  });
+
+  it('shows times in the schedule\'s time zone, the window as a duration, and the run going now', async () => {
+    const name = uniqueId('zoned');
+    const specPath = join(mkdtempSync(join(tmpdir(), 'starwave-sched-')), 'spec.json');
+    // A gate before wave 2 keeps the run going until it is cancelled.
+    writeFileSync(
+      specPath,
+      JSON.stringify({
+        name,
+        targets: { selectors: [{ regions: ['cn-hangzhou'] }] },
+        waves: { sizes: [1, '100%'], approvalBefore: [2] },
+        instance: { pollIntervalSeconds: 0.1, confirmTimeoutSeconds: 30, heartbeatTimeoutSeconds: 5, expectedRestartSeconds: RESTART_MS / 1000 },
+      }),
+    );
+    const id = uniqueId('zoned');
+    const created = await cli(['schedule', 'create', id, '--spec', specPath, '--cron', '0 2 * * SUN', '--timezone', 'Asia/Shanghai', '--window', '2h', '--trigger-now']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain(`Created schedule ${id}: each run restarts "${name}" at "0 2 * * SUN" (Asia/Shanghai), within a 2h window`);
+    // Sunday 02:00 in Shanghai, shown as such (not as Saturday 18:00 UTC).
+    expect(created.stdout).toMatch(/next runs: \d{4}-\d\d-\d\d 02:00:00 \+08:00/);
+
+    let workflowId = '';
+    try {
+      const described = await waitFor(async () => {
+        const d = await cli(['schedule', 'describe', id]);
+        return /running now: (\S+) run \S+ \[awaiting approval\]/.test(d.stdout) ? d.stdout : undefined;
+      }, 'the triggered run at its gate in describe');
+      workflowId = /running now: (\S+) run/.exec(described)![1]!;
+      expect(workflowId.startsWith(scheduledWorkflowIdPrefix({ name }))).toBe(true);
+      expect(described).toContain(`rollout "${name}" on task queue "${stack.taskQueue}", at "0 2 * * SUN" (Asia/Shanghai), window 2h`);
+      expect(described).toMatch(/next runs: \d{4}-\d\d-\d\d 02:00:00 \+08:00/);
+      expect(described).toMatch(/since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00/);
+      const json = JSON.parse((await cli(['schedule', 'describe', id, '--json'])).stdout) as { cron: string[]; timezone: string; windowSeconds: number; running: Array<{ workflowId: string }> };
+      expect(json).toMatchObject({ cron: ['0 2 * * SUN'], timezone: 'Asia/Shanghai', windowSeconds: 7200 });
+      expect(json.running.map((r) => r.workflowId)).toEqual([workflowId]);
+    } finally {
+      if (workflowId) {
+        await cli(['cancel', workflowId]);
+        await cli(['report', workflowId, '--wait']);
+      }
+      await cli(['schedule', 'delete', id]);
+    }
   });
 });

@@ -47,7 +47,9 @@ export async function planCommand(target: TemporalTarget, specPath: string, o: {
     const report = buildPlanReport(spec, { ...gathered, blocking, nowMs: sources.nowMs });
     if (o.json) printJson(io, report);
     else print(io, renderPlan(report, sources.nowMs));
-    return blocking.length ? EXIT.invalidInput : EXIT.ok;
+    if (!blocking.length) return EXIT.ok;
+    io.err.write(`${preflightError(specPath, blocking).message.replace('Nothing was started.', '"starwave start" refuses this spec until they are fixed.')}\n`);
+    return EXIT.invalidInput;
   } finally {
     await readers.close();
     if ('connected' in temporal) await temporal.connected.connection.close().catch(() => {});

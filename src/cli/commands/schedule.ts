@@ -118,7 +118,7 @@ export async function scheduleListCommand(target: TemporalTarget, o: { json?: bo
     const items = await sw.listSchedules(client);
     if (o.json) printJson(io, items);
     else if (items.length === 0) print(io, 'No schedules found.');
-    else print(io, table(['SCHEDULE', 'STATE', 'NEXT RUN (UTC)', 'LAST RUN'], items.map((s) => [s.scheduleId, s.paused ? 'paused' : 'active', formatIso(s.nextActionTimes[0]), s.recentRuns.at(-1)?.workflowId ?? ''])));
+    else print(io, table(['SCHEDULE', 'STATE', 'NEXT RUN', 'TIME ZONE', 'LAST RUN'], items.map((s) => [s.scheduleId, s.paused ? 'paused' : 'active', formatIso(s.nextActionTimes[0], s.timezone ?? 'UTC'), s.timezone ?? 'UTC', s.recentRuns.at(-1)?.workflowId ?? ''])));
     return EXIT.ok;
   });
 }
