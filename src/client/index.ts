@@ -213,7 +213,7 @@ function filterInstances(report: RolloutProgress, detail: ProgressDetail): Rollo
   return { ...report, instances };
 }
 
-async function update<A extends unknown[]>(client: Client, id: string, def: { name: string }, args: A, o: ControlOptions): Promise<ControlAck> {
+async function update<A extends unknown[]>(client: Client, id: string, def: { name: string }, args: A, o: ControlOptions): Promise<RunAck> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_CONTROL_TIMEOUT_MS;
   requireRolloutId(id);
   try {
@@ -225,11 +225,15 @@ async function update<A extends unknown[]>(client: Client, id: string, def: { na
       throw new StarwaveError('ERR_ROLLOUT_FINISHED', `Rollout ${id} has finished (${phase}); there is nothing left to ${def.name === 'setLimits' ? 'change' : def.name}.`);
     }
     if (o.requireWorker) await requireWorker(client, d.taskQueue);
-    return await withDeadline(client, timeoutMs, `the ${def.name} of ${id}`, d.taskQueue, () => handle.executeUpdate<ControlAck, [unknown]>(def.name, { args: args as unknown as [unknown] }));
+    const ack = await withDeadline(client, timeoutMs, `the ${def.name} of ${id}`, d.taskQueue, () => handle.executeUpdate<ControlAck, [unknown]>(def.name, { args: args as unknown as [unknown] }));
+    return { ...ack, runId: d.runId };
   } catch (err) {
     throw toStarwaveError(err, { what: `the ${def.name} of ${id}` });
   }
 }
+
+/** A control update's acknowledgement, with the run it went to (the latest run of the rollout id). */
+export type RunAck = ControlAck & { runId: string };
 
 export interface ControlOptions {
   /** Who asks: shown in the report's audit, e.g. `cli:alice`. */
@@ -241,15 +245,15 @@ export interface ControlOptions {
 }
 
 const by = (o: ControlOptions): { by?: string } => (o.by ? { by: o.by } : {});
-export const pause = (client: Client, id: string, o: ControlOptions = {}): Promise<ControlAck> => update(client, id, pauseUpdate, [by(o)], o);
-export const resume = (client: Client, id: string, o: ControlOptions = {}): Promise<ControlAck> => update(client, id, resumeUpdate, [by(o)], o);
-export const cancel = (client: Client, id: string, reason?: string, o: ControlOptions = {}): Promise<ControlAck> =>
+export const pause = (client: Client, id: string, o: ControlOptions = {}): Promise<RunAck> => update(client, id, pauseUpdate, [by(o)], o);
+export const resume = (client: Client, id: string, o: ControlOptions = {}): Promise<RunAck> => update(client, id, resumeUpdate, [by(o)], o);
+export const cancel = (client: Client, id: string, reason?: string, o: ControlOptions = {}): Promise<RunAck> =>
   update(client, id, cancelUpdate, [{ ...(reason ? { reason } : {}), ...by(o) }], o);
-export const approve = (client: Client, id: string, wave: number, o: ControlOptions = {}): Promise<ControlAck> => update(client, id, approveUpdate, [{ wave, ...by(o) }], o);
+export const approve = (client: Client, id: string, wave: number, o: ControlOptions = {}): Promise<RunAck> => update(client, id, approveUpdate, [{ wave, ...by(o) }], o);
 /** Rejected patches throw StarwaveError ERR_LIMITS_INVALID with the problems by path. */
-export const setLimits = (client: Client, id: string, patch: Omit<LimitsPatch, 'by'>, o: ControlOptions = {}): Promise<ControlAck> =>
+export const setLimits = (client: Client, id: string, patch: Omit<LimitsPatch, 'by'>, o: ControlOptions = {}): Promise<RunAck> =>
   update(client, id, setLimitsUpdate, [{ ...patch, ...by(o) }], o);
-export const skip = (client: Client, id: string, instanceId: string, o: ControlOptions = {}): Promise<ControlAck> => update(client, id, skipUpdate, [{ instanceId, ...by(o) }], o);
+export const skip = (client: Client, id: string, instanceId: string, o: ControlOptions = {}): Promise<RunAck> => update(client, id, skipUpdate, [{ instanceId, ...by(o) }], o);
 
 /** Waits for the run to end and returns its report (throws ERR_ROLLOUT_FAILED if the workflow itself failed). */
 export async function getReport(client: Client, workflowId: string, opts: { runId?: string } = {}): Promise<RolloutReport> {

@@ -154,14 +154,14 @@ describe('starwave CLI on the real stack', () => {
     });
     const name = uniqueId('ctl');
     const before = stack.emulator.record().restarts.length;
-    const started = json<{ workflowId: string }>(
+    const started = json<{ workflowId: string; runId: string }>(
       await run(['start', specFile(spec(name, { waves: { sizes: [2, '100%'], approvalBefore: [2], order: 'listing' }, concurrency: { global: 1 } })), '--json']),
     );
     const id = started.workflowId;
     onExit(id);
 
-    const pause = json<ControlAck & { by: string }>(await run(['pause', id, '--json']));
-    expect(pause).toMatchObject({ paused: true, by: me });
+    const pause = json<ControlAck & { by: string; runId: string }>(await run(['pause', id, '--json']));
+    expect(pause).toMatchObject({ paused: true, by: me, runId: started.runId });
     const paused = await waitFor(async () => {
       const s = await run(['status', id]);
       return s.stdout.includes('[paused]') && s.stdout.includes(' 0 in flight') ? s.stdout : undefined;
@@ -216,6 +216,7 @@ describe('starwave CLI on the real stack', () => {
 
       const cancel = await run(['cancel', id, '--reason', 'maintenance freeze']);
       expect(cancel.code, cancel.stderr).toBe(0);
+      expect(cancel.stdout).toMatch(new RegExp(`^${id} \\(run \\S+\\): Cancelling`));
       expect(cancel.stdout).toContain('now: cancelling');
       const during = await run(['status', id]);
       expect(during.stdout).toContain('[cancelling]');

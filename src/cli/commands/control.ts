@@ -8,7 +8,6 @@ import { Option, type Command } from 'commander';
 import * as sw from '../../client';
 import type { TemporalTarget } from '../../client/connection';
 import { EXIT, type ExitCode } from '../../contracts/errors';
-import type { ControlAck } from '../../contracts/rollout';
 import { act, arg, callerIdentity, examples, jsonOption, print, printJson, stdio, targetOf, withClient, type Io } from '../context';
 import { parseDurationSeconds, parseInstanceId, parsePositiveInt, parseSetFlags, type SetFlags } from '../flags';
 import { renderAck } from '../render/ack';
@@ -21,7 +20,7 @@ interface ControlFlags {
 const timeoutOption = (): Option =>
   new Option('--timeout <duration>', `how long to wait for the worker's answer, e.g. 30s (default ${sw.DEFAULT_CONTROL_TIMEOUT_MS / 1000}s)`).argParser(arg((raw) => parseDurationSeconds('--timeout', raw) * 1000));
 
-type Send = (client: Parameters<typeof sw.pause>[0], id: string, o: sw.ControlOptions) => Promise<ControlAck>;
+type Send = (client: Parameters<typeof sw.pause>[0], id: string, o: sw.ControlOptions) => Promise<sw.RunAck>;
 
 /** Runs one control message and prints its acknowledgement. */
 export async function controlCommand(target: TemporalTarget, action: string, id: string, send: Send, o: ControlFlags, io: Io): Promise<ExitCode> {
@@ -29,7 +28,7 @@ export async function controlCommand(target: TemporalTarget, action: string, id:
   return withClient(target, async (client) => {
     const ack = await send(client, id, { by, requireWorker: true, ...(o.timeout ? { timeoutMs: o.timeout } : {}) });
     if (o.json) printJson(io, { rolloutId: id, action, by, ...ack });
-    else print(io, renderAck(id, ack));
+    else print(io, renderAck(id, ack, ack.runId));
     return EXIT.ok;
   });
 }
