@@ -175,8 +175,13 @@ export class RolloutEngine {
 
   /** The running wave's limits, resolved against its size and its regions' shares. */
   waveLimits(): { global: number; perRegion: Record<string, number> } {
+    return this.limitsOfWave(this.state.wave);
+  }
+
+  /** A wave's limits (1-based number), resolved against its size and its regions' shares; unbounded regions are Infinity. */
+  limitsOfWave(number: number): { global: number; perRegion: Record<string, number> } {
     const st = this.state;
-    const wave = st.plan?.waves[st.wave - 1];
+    const wave = st.plan?.waves[number - 1];
     if (!wave) return { global: 0, perRegion: {} };
     const counts = new Map<string, number>();
     for (let i = wave.first; i < wave.first + wave.count; i++) {

@@ -143,7 +143,10 @@ function inFlight(e: RolloutEngine): InFlightInstance[] {
     });
 }
 
-/** Remaining time as p50/p90: a list schedule of what is left over the wave limits, plus bake times. */
+/**
+ * Remaining time as p50/p90: per wave, a list schedule of what is left over the global limit and one per region
+ * over its own limit (the wave takes as long as the slowest of them), plus bake times.
+ */
 function eta(e: RolloutEngine): { p50Ms: number; p90Ms: number } | undefined {
   const st = e.state;
   if (!st.plan || st.final || st.stop) return undefined;
@@ -152,26 +155,40 @@ function eta(e: RolloutEngine): { p50Ms: number; p90Ms: number } | undefined {
   let p90 = 0;
   for (const w of st.plan.waves) {
     if (w.number < st.wave) continue;
-    const median: number[] = [];
-    const high: number[] = [];
-    const busy50: number[] = [];
-    const busy90: number[] = [];
+    type Lane = { median: number[]; high: number[]; busy50: number[]; busy90: number[] };
+    const lane = (): Lane => ({ median: [], high: [], busy50: [], busy90: [] });
+    const all = lane();
+    const regions = new Map<string, Lane>();
     for (let i = w.first; i < w.first + w.count; i++) {
       const t = st.targets[i]!;
       const m = t.est ?? e.defaultExpectedMs();
       const h = t.est90 ?? t.est ?? e.defaultExpectedMs();
+      const own = regions.get(t.region) ?? lane();
+      regions.set(t.region, own);
       if (t.s === 'queued') {
-        median.push(m);
-        high.push(h);
+        for (const l of [all, own]) {
+          l.median.push(m);
+          l.high.push(h);
+        }
       } else if (t.s === 'launching' || t.s === 'restarting' || t.s === 'checking') {
         const elapsed = st.nowMs - (t.sent ?? t.since ?? st.nowMs);
-        busy50.push(Math.max(0, m - elapsed));
-        busy90.push(Math.max(0, h - elapsed));
+        for (const l of [all, own]) {
+          l.busy50.push(Math.max(0, m - elapsed));
+          l.busy90.push(Math.max(0, h - elapsed));
+        }
       }
     }
-    const slots = Math.max(1, resolveGlobal(e, w.count));
-    p50 += listScheduleMs(median, slots, busy50);
-    p90 += listScheduleMs(high, slots, busy90);
+    const limits = e.limitsOfWave(w.number);
+    let w50 = listScheduleMs(all.median, Math.max(1, Math.min(limits.global, w.count)), all.busy50);
+    let w90 = listScheduleMs(all.high, Math.max(1, Math.min(limits.global, w.count)), all.busy90);
+    for (const [region, l] of regions) {
+      const slots = limits.perRegion[region] ?? Number.POSITIVE_INFINITY;
+      if (!Number.isFinite(slots)) continue;
+      w50 = Math.max(w50, listScheduleMs(l.median, Math.max(1, slots), l.busy50));
+      w90 = Math.max(w90, listScheduleMs(l.high, Math.max(1, slots), l.busy90));
+    }
+    p50 += w50;
+    p90 += w90;
     if (w.number < st.plan.waves.length) {
       p50 += bakeMs;
       p90 += bakeMs;
@@ -183,13 +200,6 @@ function eta(e: RolloutEngine): { p50Ms: number; p90Ms: number } | undefined {
     p90 += left - bakeMs;
   }
   return { p50Ms: Math.max(0, Math.round(p50)), p90Ms: Math.max(0, Math.round(p90)) };
-}
-
-function resolveGlobal(e: RolloutEngine, waveSize: number): number {
-  const g = e.state.spec.concurrency.global;
-  const global = typeof g === 'number' ? g : Math.ceil((Number.parseFloat(g) / 100) * waveSize - 1e-9);
-  // The per-region limit bounds parallelism too when the wave is in one region.
-  return Math.max(1, Math.min(global, waveSize));
 }
 
 export function buildProgress(e: RolloutEngine, detail: ProgressDetail): RolloutProgress {
