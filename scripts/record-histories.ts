@@ -12,24 +12,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate, approveUpdate } from '../src/contracts/messages';
 import { startDevServer } from '../src/devserver/temporal-cli';
 import { DEFAULT_KEY, startEmulator } from '../src/emulator';
 import { parseSpec, type RolloutSpecInput } from '../src/planning/spec';
 import { staticCredentials } from '../src/starrocks/credentials';
-import { createStarwaveWorker, workflowsPath } from '../src/worker/worker';
+import { createStarwaveWorker } from '../src/worker/worker';
+import { workflowBundleFile } from '../test/support/processes';
+import { until } from '../test/support/wait';
 
 const OUT = join(__dirname, '..', 'test', 'fixtures', 'histories');
 const policy = { pollIntervalSeconds: 0.2, confirmTimeoutSeconds: 20, heartbeatTimeoutSeconds: 5 };
 
-async function until(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -44,14 +39,13 @@ async function main(): Promise<void> {
   const client = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const taskQueue = 'record-histories';
-  const bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
   const { worker, close } = await createStarwaveWorker({
     connection: nativeConnection,
     client,
     taskQueue,
     credentials: staticCredentials(DEFAULT_KEY),
     endpointOverrides: emulator.endpoints,
-    workerOptions: { workflowBundle: bundle, workflowsPath: undefined } as object,
+    workerOptions: { workflowBundle: { codePath: await workflowBundleFile() }, workflowsPath: undefined } as object,
   });
   const running = worker.run();
   mkdirSync(OUT, { recursive: true });

@@ -8,24 +8,19 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { chromium } from 'playwright-core';
 import { getProgress, startRollout } from '../src/client';
 import { startDevServer } from '../src/devserver/temporal-cli';
 import { DEFAULT_KEY, startEmulator } from '../src/emulator';
 import { staticCredentials } from '../src/starrocks/credentials';
-import { createStarwaveWorker, workflowsPath } from '../src/worker/worker';
+import { createStarwaveWorker } from '../src/worker/worker';
+import { workflowBundleFile } from '../test/support/processes';
+import { until } from '../test/support/wait';
 
 const out = resolve(process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1]! : 'docs');
 const browserPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
 
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function main(): Promise<void> {
   if (!browserPath) throw new Error('No Chromium found: apt-get install chromium, or set CHROMIUM_PATH.');
@@ -35,14 +30,13 @@ async function main(): Promise<void> {
   const emulator = await startEmulator({ regions, fleet: { generate: { regions, perRegion: 6 } }, restartDuration: { kind: 'uniform', minMs: 15_000, maxMs: 30_000 }, seed: 11 });
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   const taskQueue = 'screenshot';
-  const bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
   const { worker } = await createStarwaveWorker({
     connection: await NativeConnection.connect({ address: server.address }),
     client,
     taskQueue,
     credentials: staticCredentials(DEFAULT_KEY),
     endpointOverrides: emulator.endpoints,
-    workerOptions: { workflowBundle: bundle, workflowsPath: undefined } as object,
+    workerOptions: { workflowBundle: { codePath: await workflowBundleFile() }, workflowsPath: undefined } as object,
   });
   const running = worker.run();
   const browser = await chromium.launch({ executablePath: browserPath, headless: true });
@@ -64,7 +58,7 @@ async function main(): Promise<void> {
     await until('the second wave in flight', async () => {
       const p = (await getProgress(client, id).catch(() => undefined))?.progress;
       return !!p && p.currentWave !== undefined && p.currentWave >= 2 && p.counts.restarted >= 2 && p.inFlight.length >= 2;
-    });
+    }, 120_000);
     // The details table is rebuilt at most every 5 s of workflow time: let it catch up.
     await new Promise((r) => setTimeout(r, 6_000));
     mkdirSync(out, { recursive: true });

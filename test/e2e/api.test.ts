@@ -13,6 +13,7 @@ import { connectClient, listRollouts } from '../../src/client';
 import type { RolloutReport } from '../../src/contracts/rollout';
 import { fleet, startStack, type Stack } from '../support/stack';
 import { temporalAddress, uniqueId, uniqueTaskQueue } from '../support/temporal';
+import { until } from '../support/wait';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const BY = callerIdentity(TOKEN);
@@ -42,15 +43,6 @@ async function call(server: ApiServer, method: string, path: string, body?: unkn
 }
 const req = (method: string, path: string, body?: unknown, opts?: { token?: string | null; raw?: string }) => call(api, method, path, body, opts);
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   stack = await startStack(fleet(['cn-hangzhou'], 4, 250));

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_KEY } from '../../src/emulator';
 import type { Stack } from '../support/stack';
 import { temporalAddress, uniqueId } from '../support/temporal';
+import { until } from '../support/wait';
 
 const root = resolve(__dirname, '..', '..');
 const bin = join(root, 'bin', 'starwave.js');
@@ -73,14 +74,8 @@ export function specFile(spec: Record<string, unknown>): string {
 }
 
 /** Polls `fn` until it returns a value, or fails after `timeoutMs`. */
-export async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+export function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
+  return until(what, fn, { timeoutMs, intervalMs: 200 });
 }
 
 export const fastPolicy = { pollIntervalSeconds: 0.1, confirmTimeoutSeconds: 30, heartbeatTimeoutSeconds: 5, expectedRestartSeconds: 0.3 };

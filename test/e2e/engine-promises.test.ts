@@ -13,6 +13,7 @@ import { maxConcurrentRestarting, multipleRestarts, restartsAfterForeignSettled,
 import { cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, skipUpdate } from '../../src/contracts/messages';
 import type { RolloutProgress, RolloutReport } from '../../src/contracts/rollout';
 import { fleet, startStack, type Stack } from '../support/stack';
+import { until } from '../support/wait';
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -23,15 +24,6 @@ afterEach(async () => {
 const poll = 0.2;
 const fastPolicy = { pollIntervalSeconds: poll, confirmTimeoutSeconds: 30, heartbeatTimeoutSeconds: 5 };
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('promises kept when things go wrong', () => {
   it('a hung restart keeps its slot: the targets down never exceed the limits, and the rollout stops stalled', async () => {

@@ -8,6 +8,7 @@ import { maxConcurrentRestarting, multipleRestarts } from '../../src/emulator/in
 import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate } from '../../src/contracts/messages';
 import type { RolloutProgress } from '../../src/contracts/rollout';
 import { fleet, startStack, type Stack } from '../support/stack';
+import { until } from '../support/wait';
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -26,15 +27,6 @@ async function rejection(p: Promise<unknown>): Promise<string> {
   throw new Error('the update was accepted');
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('operator control', () => {
   it('gates, pauses, resumes, re-limits and cancels a running rollout', async () => {

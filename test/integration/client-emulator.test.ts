@@ -23,6 +23,7 @@ import {
   type Credentials,
   type ErrorClass,
 } from '../../src/starrocks/index';
+import { until } from '../support/wait';
 
 // ------------------------------------------------------------------------------------------------
 // Keys and the secrets that must never show up in an error
@@ -212,13 +213,6 @@ function expectClassified(err: StarRocksApiError, e: Expected): void {
   seenClasses.add(err.errorClass);
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 // ================================================================================================
 
