@@ -17,6 +17,7 @@ import { projectRoot } from '../src/devserver/paths';
 import { formatSeconds } from '../src/devserver/process-utils';
 import { restartPiece, startCluster, stopCluster, type Piece } from './cluster/index';
 import { clusterProbeWorkflow, type ProbeActivities } from './cluster/probe-workflows';
+import { until as waitUntil } from '../test/support/wait';
 
 const root = projectRoot();
 const keep = process.argv.includes('--keep');
@@ -93,11 +94,7 @@ async function main(): Promise<void> {
 }
 
 async function until(probe: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}.`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil(what, probe, { timeoutMs, intervalMs: 50 });
 }
 
 main().catch(async (err: unknown) => {

@@ -25,6 +25,7 @@ import { startDevServer, type DevServer } from '../src/devserver/temporal-cli';
 import { DEFAULT_KEY, startEmulator, type Emulator } from '../src/emulator';
 import { staticCredentials } from '../src/starrocks/credentials';
 import { createStarwaveWorker } from '../src/worker/worker';
+import { until as waitUntil } from '../test/support/wait';
 
 const root = resolve(__dirname, '..');
 const argv = process.argv.slice(2);
@@ -82,14 +83,9 @@ async function api(base: string, token: string, method: string, path: string, bo
   return { status: res.status, json: (await res.json()) as Record<string, any> };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs / 1000} s waiting for ${what}.`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** Servers still starting answer with errors: those count as "not yet". */
+function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  return waitUntil(what, fn, { timeoutMs, intervalMs: 200, ignoreErrors: true });
 }
 
 /** schemathesis.toml for one run (the token only ever as ${STARWAVE_FUZZ_TOKEN}, never written out). */
