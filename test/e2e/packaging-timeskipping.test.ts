@@ -8,16 +8,14 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveTimeSkippingServer } from '../../src/devserver/test-server';
 import { sleepOneDay } from './fixtures/packaging-timeskipping-workflows';
-import { uniqueId } from '../support/temporal';
+import { timeSkippingEnvironment, uniqueId } from '../support/temporal';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  const server = await resolveTimeSkippingServer({ log: (line) => process.stderr.write(`[test-server] ${line}\n`) });
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server.path }, extraArgs: server.extraArgs } });
+  env = await timeSkippingEnvironment();
 });
 
 afterAll(async () => {

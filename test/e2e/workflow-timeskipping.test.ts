@@ -12,17 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RolloutActivities } from '../../src/activities';
 import type { LaunchInput, LaunchResult, WatchInput, WatchResult } from '../../src/contracts/activities';
 import type { RolloutReport } from '../../src/contracts/rollout';
-import { resolveTimeSkippingServer } from '../../src/devserver/test-server';
 import { parseSpec, type RolloutSpecInput } from '../../src/planning/spec';
 import { workflowBundle } from '../support/stack';
-import { uniqueId } from '../support/temporal';
+import { timeSkippingEnvironment, uniqueId } from '../support/temporal';
 
 const HOUR = 3_600_000;
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  const server = await resolveTimeSkippingServer({ log: (line) => process.stderr.write(`[test-server] ${line}\n`) });
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server.path }, extraArgs: server.extraArgs } });
+  env = await timeSkippingEnvironment();
 });
 afterAll(async () => {
   await env?.teardown();

@@ -4,8 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { resolveTimeSkippingServer } from '../../src/devserver/test-server';
 import type {} from './temporal-global-setup';
 
 /** host:port of the run's Temporal frontend. */
@@ -35,4 +37,13 @@ export async function closeClient(client: Client): Promise<void> {
 /** The connection a `Worker` needs. The caller closes it after the worker has stopped. */
 export function connectWorkerConnection(): Promise<NativeConnection> {
   return NativeConnection.connect({ address: temporalAddress() });
+}
+
+/**
+ * Temporal's time-skipping test server (src/devserver/test-server.ts, provisioned by `npm run temporal:test-server`)
+ * under TestWorkflowEnvironment. The caller tears it down, e.g. `afterAll(() => env?.teardown())`.
+ */
+export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  const server = await resolveTimeSkippingServer({ log: (line) => process.stderr.write(`[test-server] ${line}\n`) });
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server.path }, extraArgs: server.extraArgs } });
 }
