@@ -17,6 +17,8 @@ import { LIST_STATUSES } from '../client/api-list';
 import { PATH_PARAMS, ROUTES, type RouteName } from './routes';
 import { CONTROL_BODIES, QUERY_SCHEMAS, SERVER_SET_FIELD } from './schemas';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_READ_TIMEOUT_MS, DEFAULT_UPDATE_TIMEOUT_MS } from './defaults';
+import { APPROVE_LINK_TTL_SECONDS, APPROVE_TOKEN_PATTERN } from './approve-link';
+import { FULL_DETAIL_LIMIT, ISSUES_SHOWN, SQUARE_CODES } from './dashboard/view';
 
 type Json = Record<string, unknown>;
 
@@ -198,6 +200,56 @@ const COMPONENT_SCHEMAS: Record<string, unknown> = {
     properties: { phase, paused: { type: 'boolean' }, cancelRequested: { type: 'boolean' }, currentWave: { type: 'integer' }, counts, limits, message: { type: 'string' } },
   },
   Health: { type: 'object', required: ['ok'], properties: { ok: { const: true } } },
+  DashboardView: {
+    type: 'object',
+    description: `DashboardView of src/api/dashboard/view.ts: the progress without its per-instance list, at most ${ISSUES_SHOWN} problem instances with their sentences, not-started counts, and the grid of every target by wave and region.`,
+    required: ['rolloutId', 'runId', 'executionStatus', 'atMs', 'final', 'issues', 'issuesOmitted', 'notStarted', 'grid'],
+    properties: {
+      rolloutId: { type: 'string' },
+      runId: { type: 'string' },
+      executionStatus: { type: 'string' },
+      failure: { type: 'string' },
+      atMs: { type: 'number', description: 'When the server built the view (epoch ms).' },
+      final: { type: 'boolean', description: 'The run has closed; no further view will come.' },
+      progress: { type: 'object', description: 'RolloutProgress without instances: phase, waves, counts, inFlight, blocked, awaitingWindow, eta, audit, notifications, …' },
+      issues: { type: 'array', items: { type: 'object' } },
+      issuesOmitted: { type: 'integer', minimum: 0 },
+      notStarted: { type: 'object', additionalProperties: { type: 'integer' } },
+      grid: {
+        type: 'object',
+        required: ['regions', 'rows', 'listed'],
+        properties: {
+          regions: { type: 'array', items: { type: 'string' } },
+          listed: { type: 'string', enum: ['all', 'problems'], description: `all: every finished target is listed by id; problems (above ${FULL_DETAIL_LIMIT} targets): clean restarts are counted per wave.` },
+          rows: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['wave', 'status', 'size', 'cells'],
+              properties: {
+                wave: { type: 'integer' },
+                status: { type: 'string' },
+                size: { type: 'integer' },
+                cells: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['region', 'states', 'ids', 'down'],
+                    properties: {
+                      region: { type: ['string', 'null'], description: 'null: counted squares of a wave spanning several regions.' },
+                      states: { type: 'string', description: `One character per target: ${Object.entries(SQUARE_CODES).map(([k, v]) => `${v} ${k}`).join(', ')}.` },
+                      ids: { type: 'array', items: { type: 'string' }, description: "Instance id per square ('' for a counted square)." },
+                      down: { type: 'array', items: { type: 'integer' }, description: 'Indices of squares whose instance is down and holds a slot.' },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
 };
 
 const SUMMARIES: Record<RouteName, string> = {
@@ -213,6 +265,12 @@ const SUMMARIES: Record<RouteName, string> = {
   setLimits: 'Change concurrency and failure budgets at run time',
   openapi: 'This document',
   healthz: 'Liveness of the API process (does not call Temporal)',
+  rolloutEvents: 'Live view of a rollout: server-sent events (Accept: text/event-stream) or one JSON snapshot',
+  dashboard: 'The dashboard: list of rollouts (HTML; the script asks for the token)',
+  dashboardRollout: 'The dashboard: one rollout, live (HTML; the script asks for the token)',
+  dashboardAsset: "The dashboard's script and stylesheet",
+  approveLinkPage: 'Confirmation page of a signed approve link (HTML)',
+  approveLink: 'Approve a wave with a signed approve link (HTML answer)',
 };
 
 const readS = DEFAULT_READ_TIMEOUT_MS / 1000;
@@ -232,6 +290,20 @@ const R = {
   internal: err('A bug in the API (ERR_INTERNAL); the server log has the details.'),
   unavailable: err('Temporal cannot be reached (ERR_TEMPORAL_UNREACHABLE), or no starwave worker polls the rollout\'s task queue (ERR_NO_WORKER); the sentence says which. Nothing was done.'),
   timeout: err(`Temporal is up but did not answer in time (ERR_TIMEOUT): ${readS} s for reads, ${updateS} s for starts and control updates.`),
+};
+
+const html = (description: string): Json => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+/** Errors of HTML routes: refusals of the route itself are pages; malformed request targets are JSON (before routing). */
+const htmlOrJson = (description: string): Json => ({ description, content: { 'text/html': { schema: { type: 'string' } }, 'application/json': { schema: ref('Error') } } });
+const tokenSchema = { type: 'string', pattern: APPROVE_TOKEN_PATTERN, description: 'The token of the approve link (t=… in the link).' };
+const APPROVE_REFUSALS = {
+  '400': htmlOrJson('The link is incomplete or damaged (no t, or not a token): nothing was approved.'),
+  '403': html('The signature does not verify, the link expired, or approve links are not enabled on this server (no STARWAVE_APPROVE_LINK_SECRET); the page says which.'),
+  '404': html('The rollout of the link does not exist.'),
+  '409': html('The gate is not open: already approved (by whom), not reached yet, the wave has started, the rollout finished, or the link is for an earlier run of the rollout; the page says which.'),
+  '500': html('A bug in the API; the server log has the details.'),
+  '503': html('Temporal or a worker is missing (ERR_TEMPORAL_UNREACHABLE, ERR_NO_WORKER); nothing was approved.'),
+  '504': html('Temporal did not answer in time (ERR_TIMEOUT); nothing was approved.'),
 };
 
 function operation(name: RouteName, method: string): Json {
@@ -254,6 +326,71 @@ function operation(name: RouteName, method: string): Json {
   );
 
   switch (name) {
+    case 'rolloutEvents':
+      return {
+        ...base,
+        description:
+          'With `Accept: text/event-stream`: a stream of server-sent events — `view` (id: a revision; data: a DashboardView) whenever the rollout changed (read about every second, slower for large rollouts), ' +
+          '`problem` (data: {error, code}) when a read failed (the stream stays open and retries), `end` after the view of a closed run; comment lines keep it alive and it ends after 10 minutes (reconnect). ' +
+          'Otherwise one DashboardView as JSON. The first view is read before anything is sent, so an unknown rollout or a missing worker is a plain JSON error.',
+        parameters: params,
+        responses: {
+          '200': {
+            description: 'The event stream, or one view.',
+            content: { 'text/event-stream': { schema: { type: 'string', description: 'event: view / problem / end; data: one line of JSON.' } }, 'application/json': { schema: ref('DashboardView') } },
+          },
+          '400': R.badTarget,
+          ...auth,
+          '404': R.notFound,
+          ...temporal,
+        },
+      };
+    case 'dashboard':
+    case 'dashboardRollout':
+      return {
+        ...base,
+        description: 'The page carries no data: its script asks for the API token once (kept in the tab\'s sessionStorage) and reads the API with it as the Authorization header.',
+        ...(params.length ? { parameters: params } : {}),
+        responses: {
+          '200': html('The page.'),
+          '400': R.badTarget,
+          ...(params.length ? { '404': R.notFound } : {}),
+          '500': R.internal,
+        },
+      };
+    case 'dashboardAsset':
+      return {
+        ...base,
+        parameters: params,
+        responses: {
+          '200': { description: 'The file (with an ETag).', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } },
+          '304': { description: 'Not modified (If-None-Match).' },
+          '400': R.badTarget,
+          '404': err('No such file (ERR_NOT_FOUND).'),
+          '500': R.internal,
+        },
+      };
+    case 'approveLinkPage':
+      return {
+        ...base,
+        description: `Checks the link's signature and expiry (links are valid ${APPROVE_LINK_TTL_SECONDS / 3600} h) and shows the rollout and wave with an Approve button (a form POST to /approve) while the gate is open. Opening it approves nothing, so link previews in chat apps are harmless.`,
+        parameters: [{ name: 't', in: 'query', required: true, schema: tokenSchema }],
+        responses: { '200': html('The confirmation page with the button.'), ...APPROVE_REFUSALS },
+      };
+    case 'approveLink':
+      return {
+        ...base,
+        description:
+          'Verifies the signature, the expiry, that the link was made for the current run and that the gate is open, then sends the approve update (validated by the workflow) with by = "approve-link:<label or fingerprint>". The link is never logged.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['t'], properties: { t: tokenSchema } } },
+            'application/json': { schema: { type: 'object', required: ['t'], properties: { t: tokenSchema } } },
+          },
+        },
+        responses: { '200': html('Approved: the page shows the reply and the rollout\'s state after it.'), ...APPROVE_REFUSALS, '413': html(`Body larger than ${KIB} KiB.`), '415': html('Another media type than the form or JSON.') },
+      };
     case 'healthz':
     case 'openapi':
       return {
@@ -358,7 +495,7 @@ export function buildOpenApi(): Json {
       title: 'starwave API',
       version,
       description:
-        `Trigger and control rolling restarts of Alibaba Cloud EMR Serverless StarRocks instances. Every request except /healthz and /openapi.json needs \`Authorization: Bearer <token>\`. Bodies are UTF-8 JSON, at most ${KIB} KiB. ` +
+        `Trigger and control rolling restarts of Alibaba Cloud EMR Serverless StarRocks instances. Every request except /healthz, /openapi.json, the dashboard's pages and files (/, /rollouts/{id}, /dashboard/*) and signed approve links (/approve) needs \`Authorization: Bearer <token>\`. Bodies are UTF-8 JSON, at most ${KIB} KiB. ` +
         `Rollout ids are starwave-rollout-…; any other id is 404. Temporal calls run under deadlines (${readS} s reads, ${updateS} s writes): 503 says whether Temporal or a worker is missing, 504 that Temporal was too slow. Status filters: ${LIST_STATUSES.join(', ')}.`,
     },
     security: [{ bearer: [] }],

@@ -6,6 +6,7 @@
  */
 import { isRolloutId } from '../client';
 import { StarwaveError } from '../contracts/errors';
+import { ASSET_NAMES } from './dashboard/assets';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PATCH';
 
@@ -29,6 +30,14 @@ export const ROUTES = [
   { name: 'approve', methods: ['POST'], path: '/v1/rollouts/{id}/approve' },
   { name: 'skip', methods: ['POST'], path: '/v1/rollouts/{id}/skip' },
   { name: 'setLimits', methods: ['PATCH'], path: '/v1/rollouts/{id}/limits' },
+  { name: 'rolloutEvents', methods: ['GET'], path: '/v1/rollouts/{id}/events' },
+  // The dashboard (src/api/dashboard): its pages carry no data (the script fetches it with the token), and
+  // approve links are authenticated by their own signature, not by the bearer token.
+  { name: 'dashboard', methods: ['GET'], path: '/', public: true },
+  { name: 'dashboardRollout', methods: ['GET'], path: '/rollouts/{id}', public: true },
+  { name: 'dashboardAsset', methods: ['GET'], path: '/dashboard/{asset}', public: true },
+  { name: 'approveLinkPage', methods: ['GET'], path: '/approve', public: true },
+  { name: 'approveLink', methods: ['POST'], path: '/approve', public: true },
   { name: 'openapi', methods: ['GET', 'HEAD'], path: '/openapi.json', public: true },
   { name: 'healthz', methods: ['GET', 'HEAD'], path: '/healthz', public: true },
 ] as const satisfies readonly RouteDef[];
@@ -50,6 +59,12 @@ export const PATH_PARAMS: Record<string, { accepts: (value: string) => boolean; 
     pattern: '^starwave-rollout-[A-Za-z0-9._:-]{1,200}$',
     description: 'Rollout id (its Temporal workflow id): starwave-rollout-<name> or starwave-rollout-req-<requestId>.',
   },
+  asset: {
+    accepts: (value) => ASSET_NAMES.includes(value),
+    notFound: (value) => new StarwaveError('ERR_NOT_FOUND', `The dashboard has no file ${JSON.stringify(value.slice(0, 60))}.`),
+    pattern: `^(${ASSET_NAMES.map((n) => n.replace(/\./g, '\\.')).join('|')})$`,
+    description: 'A file of the dashboard (its script and stylesheet).',
+  },
 };
 
 export type RouteMatch =
@@ -61,7 +76,7 @@ export type RouteMatch =
 export function matchRoute(method: string, segments: readonly string[]): RouteMatch {
   const allow = new Set<Method>();
   for (const route of ROUTES as readonly RouteDef[]) {
-    const parts = route.path.split('/').slice(1);
+    const parts = route.path === '/' ? [] : route.path.split('/').slice(1);
     if (parts.length !== segments.length) continue;
     const params: Record<string, string> = {};
     let matched = true;

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { StarwaveError, type Problem } from '../contracts/errors';
 import { approveArgsSchema, cancelArgsSchema, controlBaseSchema, limitsPatchSchema, PROGRESS_DETAILS, skipArgsSchema, zodProblems } from '../contracts/rollout';
-import { rolloutSpecSchema } from '../planning/spec';
+import { REGION_ID, rolloutSpecSchema } from '../planning/spec';
 import { LIST_STATUSES } from '../client/api-list';
 import type { ControlRoute } from './routes';
 
@@ -59,6 +59,7 @@ const specName = rolloutSpecSchema.shape.name;
 export const listQuerySchema = z.object({
   status: z.enum(LIST_STATUSES).optional().describe('Only rollouts in this Temporal execution status.'),
   name: specName.optional().describe('Only runs of the rollout with this spec name (needs the StarwaveName search attribute).'),
+  region: z.string().regex(REGION_ID, 'must be a region id such as "cn-hangzhou"').optional().describe('Only rollouts that include this region (needs the StarwaveRegions search attribute).'),
   pageSize: z.number().int().min(1).max(1000).optional().describe('Rollouts per page (default 100).'),
   pageToken: z
     .string()

@@ -8,6 +8,8 @@ import type { Client, Connection } from '@temporalio/client';
 import { isIP } from 'node:net';
 import { connectClient, resolveTemporalConfig, taskQueueFromEnv, type TemporalTarget } from '../client';
 import { EXIT, StarwaveError, type ExitCode } from '../contracts/errors';
+import { loadEnv } from '../config/env';
+import { approveLinkSecretFor } from './approve-link';
 import { loadApiToken } from './auth';
 import { startApiServer } from './server';
 
@@ -69,6 +71,8 @@ export async function runServe(opts: ServeOptions): Promise<ExitCode> {
   const host = opts.host ?? DEFAULT_HOST;
   const token = loadApiToken({ ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}), ...(opts.insecureNoAuth ? { insecureNoAuth: true } : {}) });
   const warnings = checkExposure({ host, authenticated: token !== undefined, confirmed: opts.iUnderstandAnyoneCanRestart === true });
+  // Approve links (GET/POST /approve) are verified with the worker's key; without it /approve says they are off.
+  const approveLinkSecret = approveLinkSecretFor(loadEnv().notify.approveLinkSecret);
 
   // Connect lazily and reconnect after a failure, so the API starts (and answers 503) while Temporal is down.
   let connecting: Promise<{ client: Client; connection: Connection }> | undefined;
@@ -97,6 +101,7 @@ export async function runServe(opts: ServeOptions): Promise<ExitCode> {
       getClient,
       log,
       ...(temporalAddress ? { temporalAddress } : {}),
+      ...(approveLinkSecret ? { approveLinkSecret } : {}),
     });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
@@ -106,7 +111,7 @@ export async function runServe(opts: ServeOptions): Promise<ExitCode> {
     throw err;
   }
   for (const warning of warnings) log({ level: 'WARN', msg: warning });
-  log({ level: 'INFO', msg: `starwave API listening on ${api.url}${token ? '' : ' WITHOUT authentication'}` });
+  log({ level: 'INFO', msg: `starwave API listening on ${api.url}${token ? '' : ' WITHOUT authentication'}; dashboard at ${api.url}/${approveLinkSecret ? ', approve links enabled' : ''}` });
   opts.onListening?.(api.url);
   await (opts.until ??
     new Promise<void>((resolve) => {

@@ -19,6 +19,10 @@ import { createPageTokens } from './page-token';
 import { openApiText } from './openapi';
 import { checkPathParams, matchRoute, rolloutNotFound, type ControlRoute, type RouteName } from './routes';
 import { listQuerySchema, parseControlBody, parseQuery, progressQuerySchema } from './schemas';
+import { ASSETS } from './dashboard/assets';
+import { approveByLink, approveLinkPage, bodyErrorPage, tokenOfBody, type ApproveLinkDeps } from './dashboard/approve';
+import { createRolloutEvents, streamEvents, wantsEventStream, type EventsOptions } from './dashboard/events';
+import { listPage, rolloutPage, sendHtml } from './dashboard/pages';
 
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_PAGE_SIZE, DEFAULT_READ_TIMEOUT_MS, DEFAULT_UPDATE_TIMEOUT_MS } from './defaults';
 
@@ -39,7 +43,16 @@ export interface ApiOptions {
   listCache?: ListCacheOptions;
   /** Access log line: method, route, rollout id, status, ms, code. Never the token, query, userinfo or body. */
   log?: (entry: Record<string, unknown>) => void;
+  /** Key of approve links (STARWAVE_APPROVE_LINK_SECRET); absent → /approve answers that links are not enabled. */
+  approveLinkSecret?: string;
+  /** The dashboard's live views (GET /v1/rollouts/{id}/events): poll interval and stream limits. */
+  events?: Pick<EventsOptions, 'pollMs' | 'maxPollMs' | 'keepAliveMs' | 'maxStreamMs'>;
+  /** Wall clock (approve-link expiry), epoch ms. */
+  now?: () => number;
 }
+
+/** The request handler; `close()` stops the live-view pollers (startApiServer calls it). */
+export type ApiHandler = ((req: IncomingMessage, res: ServerResponse) => void) & { close(): void };
 
 interface ErrorBody {
   error: string;
@@ -71,7 +84,7 @@ const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 
 let openApiCache: string | undefined;
 
-export function createApiHandler(opts: ApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createApiHandler(opts: ApiOptions): ApiHandler {
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const readMs = opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
   const updateMs = opts.updateTimeoutMs ?? DEFAULT_UPDATE_TIMEOUT_MS;
@@ -154,8 +167,9 @@ export function createApiHandler(opts: ApiOptions): (req: IncomingMessage, res: 
     return Object.assign(e, { state });
   };
 
-  const control = async (route: ControlRoute, id: string, body: BodyValue): Promise<unknown> => {
-    const message = parseControlBody(route, body, by);
+  /** Sends a control update as `who` (default: the caller's token identity; approve links pass their own). */
+  const control = async (route: ControlRoute, id: string, body: BodyValue, who: string = by): Promise<sw.ControlAck> => {
+    const message = parseControlBody(route, body, who);
     const action = route === 'setLimits' ? 'change' : route;
     const client = await connect();
     // Checked before anything is sent: a finished rollout gets 409 with its final state, and without a
@@ -168,7 +182,7 @@ export function createApiHandler(opts: ApiOptions): (req: IncomingMessage, res: 
         `No starwave worker is polling task queue "${d.taskQueue}", so the ${route} was not sent: start one with "starwave worker --task-queue ${d.taskQueue}" and try again.`,
       );
     }
-    const o = { by: message.by ?? by, timeoutMs: updateMs };
+    const o = { by: message.by ?? who, timeoutMs: updateMs };
     try {
       // The client's own deadline (timeoutMs) comes first; the guard leaves room for its "no worker" check.
       return await temporal(`the ${route} of ${id}`, updateMs, async () => {
@@ -194,6 +208,25 @@ export function createApiHandler(opts: ApiOptions): (req: IncomingMessage, res: 
       if (sw.toStarwaveError(err).code === 'ERR_ROLLOUT_FINISHED') throw finished(id, action, await temporal(`the final state of ${id}`, readMs, (c) => finalState(c, id)));
       throw err;
     }
+  };
+
+  /** A rollout's status under the read deadline; the query's own deadline is shorter, so "no worker" can be told apart. */
+  const readStatus = (id: string, detail: sw.ProgressDetail): Promise<sw.RolloutStatus> =>
+    temporal(`the progress of ${id}`, readMs, (client) => sw.getProgress(client, id, { detail, timeoutMs: readMs }), readMs + 2_000).catch((err: unknown) => {
+      throw sw.toStarwaveError(err).code === 'ERR_ROLLOUT_NOT_FOUND' ? rolloutNotFound(id) : err;
+    });
+
+  const events = createRolloutEvents({
+    read: readStatus,
+    ...opts.events,
+    onInternalError: (message) => log({ level: 'ERROR', msg: 'live view read failed', error: message.slice(0, 500) }),
+  });
+
+  const approveDeps: ApproveLinkDeps = {
+    secret: opts.approveLinkSecret,
+    now: opts.now ?? Date.now,
+    read: (id) => readStatus(id, 'summary'),
+    approve: (id, wave, who) => control('approve', id, { present: true, value: { wave } }, who),
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, entry: Record<string, unknown>): Promise<number> => {
@@ -240,22 +273,56 @@ export function createApiHandler(opts: ApiOptions): (req: IncomingMessage, res: 
       }
       case 'listRollouts': {
         const q = parseQuery(listQuerySchema, target.query);
-        const filters = { pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE, ...(q.status ? { status: q.status } : {}), ...(q.name ? { name: q.name } : {}) };
+        const filters = { pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE, ...(q.status ? { status: q.status } : {}), ...(q.name ? { name: q.name } : {}), ...(q.region ? { region: q.region } : {}) };
         const page = await listCache.get({ ...filters, ...(q.pageToken ? { pageToken: pageTokens.open(q.pageToken) } : {}) });
         return ok(200, { rollouts: page.rollouts, ...(page.nextPageToken ? { nextPageToken: pageTokens.issue(page.nextPageToken) } : {}) });
       }
       case 'getRollout': {
         const q = parseQuery(progressQuerySchema, target.query);
-        // The query's own deadline is shorter than ours, so "no worker" can still be told apart.
-        const status = await temporal(
-          `the progress of ${id}`,
-          readMs,
-          (client) => sw.getProgress(client, id, { detail: q.detail ?? 'problems', timeoutMs: readMs }),
-          readMs + 2_000,
-        ).catch((err: unknown) => {
-          throw sw.toStarwaveError(err).code === 'ERR_ROLLOUT_NOT_FOUND' ? rolloutNotFound(id) : err;
-        });
-        return ok(200, status);
+        return ok(200, await readStatus(id, q.detail ?? 'problems'));
+      }
+      case 'rolloutEvents': {
+        // The first view is read before anything is streamed: an unknown rollout, a missing worker or Temporal
+        // is a plain JSON error with its status, not a stream.
+        const first = await events.snapshot(id);
+        if (!wantsEventStream(req)) return ok(200, first);
+        return streamEvents(req, res, id, events, { ...opts.events, initial: first });
+      }
+      case 'dashboard':
+        return sendHtml(res, 200, listPage());
+      case 'dashboardRollout':
+        return sendHtml(res, 200, rolloutPage(id));
+      case 'dashboardAsset': {
+        const asset = ASSETS[match.params['asset']!]!;
+        const headers = { 'content-type': asset.contentType, etag: asset.etag, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff', vary: 'accept-encoding' };
+        if (req.headers['if-none-match'] === asset.etag) {
+          res.writeHead(304, headers);
+          res.end();
+          return 304;
+        }
+        const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+        const bytes = gzip ? asset.gzip : Buffer.from(asset.body);
+        res.writeHead(200, { ...headers, ...(gzip ? { 'content-encoding': 'gzip' } : {}), 'content-length': bytes.length });
+        res.end(bytes);
+        return 200;
+      }
+      case 'approveLinkPage': {
+        const token = target.query.getAll('t');
+        const page = await approveLinkPage(approveDeps, token.length === 1 ? token[0] : undefined);
+        return sendHtml(res, page.status, page.html);
+      }
+      case 'approveLink': {
+        let token: string | undefined;
+        try {
+          token = tokenOfBody(await readBody(req, limit), req.headers['content-type']);
+        } catch (err) {
+          const page = bodyErrorPage(err);
+          return sendHtml(res, page.status, page.html);
+        }
+        const page = await approveByLink(approveDeps, token);
+        if (page.rolloutId) entry['id'] = page.rolloutId;
+        if (page.by) entry['by'] = page.by;
+        return sendHtml(res, page.status, page.html);
       }
       case 'getReport': {
         const report = await temporal(`the report of ${id}`, readMs, async (client) => {
@@ -279,7 +346,7 @@ export function createApiHandler(opts: ApiOptions): (req: IncomingMessage, res: 
     }
   };
 
-  return (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const started = Date.now();
     const entry: Record<string, unknown> = { level: 'INFO', msg: 'request', method: String(req.method).slice(0, 20) };
     handle(req, res, entry)
@@ -302,6 +369,7 @@ export function createApiHandler(opts: ApiOptions): (req: IncomingMessage, res: 
       })
       .then((status) => log({ ...entry, status, ms: Date.now() - started }));
   };
+  return Object.assign(handler, { close: () => events.close() });
 }
 
 export interface ApiServer {
@@ -325,7 +393,8 @@ function answerClientError(err: Error & { code?: string }, socket: Socket): void
 }
 
 export async function startApiServer(opts: ApiOptions & { port: number; host?: string }): Promise<ApiServer> {
-  const server = createServer(createApiHandler(opts));
+  const handler = createApiHandler(opts);
+  const server = createServer(handler);
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
   server.on('clientError', answerClientError);
@@ -340,6 +409,7 @@ export async function startApiServer(opts: ApiOptions & { port: number; host?: s
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${address.port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        handler.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -28,6 +28,8 @@ export interface RolloutPageQuery {
   status?: ListStatus;
   /** Exact rollout name (spec.name); needs the StarwaveName search attribute on the server. */
   name?: string;
+  /** Rollouts that include this region (the StarwaveRegions search attribute). */
+  region?: string;
   /** 1-1000. */
   pageSize: number;
   /** Temporal's `nextPageToken` from an earlier page of the same filters. */
@@ -48,10 +50,11 @@ export interface RolloutPage {
 }
 
 /** The visibility query of a page (names are validated by the caller; quotes are removed regardless). */
-export function rolloutListQuery(q: Pick<RolloutPageQuery, 'status' | 'name'>): string {
+export function rolloutListQuery(q: Pick<RolloutPageQuery, 'status' | 'name' | 'region'>): string {
   let query = `WorkflowType='${WORKFLOW_TYPE}' AND ExecutionStatus!='ContinuedAsNew'`;
   if (q.status) query += ` AND ExecutionStatus='${STATUS_QUERY[q.status]}'`;
   if (q.name) query += ` AND ${SEARCH_ATTRIBUTES.name.name}='${q.name.replace(/['"\\]/g, '')}'`;
+  if (q.region) query += ` AND ${SEARCH_ATTRIBUTES.regions.name}='${q.region.replace(/['"\\]/g, '')}'`;
   return query;
 }
 
@@ -77,8 +80,8 @@ export async function listRolloutPage(client: Client, q: RolloutPageQuery): Prom
         'ERR_QUERY_INVALID',
         q.pageToken
           ? 'pageToken is not one this listing gave out (or its filters changed); start again without it.'
-          : `Temporal refused the filter: the server may lack the ${SEARCH_ATTRIBUTES.name.name} search attribute (README "Temporal UI") needed for name=.`,
-        { problems: [{ path: q.pageToken ? 'pageToken' : 'name', message: 'refused by Temporal' }] },
+          : `Temporal refused the filter: the server may lack the ${q.region && !q.name ? SEARCH_ATTRIBUTES.regions.name : SEARCH_ATTRIBUTES.name.name} search attribute (README "Temporal UI") needed for ${q.region && !q.name ? 'region' : 'name'}=.`,
+        { problems: [{ path: q.pageToken ? 'pageToken' : q.region && !q.name ? 'region' : 'name', message: 'refused by Temporal' }] },
       );
     }
     throw toStarwaveError(err, { what: 'the list of rollouts' });

@@ -17,6 +17,7 @@ import { DataPlaneClient } from '../starrocks/dataplane';
 import { dataPlaneProber } from '../activities/probes';
 import { parseReceivers } from '../activities/notify';
 import { ConfigError, loadEnv } from '../config/env';
+import { approveLinkFromEnv } from '../api/approve-link';
 
 
 export interface StarwaveWorkerOptions {
@@ -78,6 +79,8 @@ export async function createStarwaveWorker(opts: StarwaveWorkerOptions): Promise
       receivers: parseReceivers(env.notify.receiversJson),
       ...(env.notify.webhookSecret ? { webhookSecret: env.notify.webhookSecret } : {}),
       ...(env.notify.dashboardUrl ? { dashboardUrl: env.notify.dashboardUrl } : {}),
+      // Signed, expiring approve links in approval-needed notifications, when both the key and the URL are set.
+      ...approveLinkFromEnv(env.notify),
     },
   });
   const bundlePath = opts.workflowBundlePath ?? env.workflowBundlePath ?? defaultBundlePath();
@@ -88,6 +91,10 @@ export async function createStarwaveWorker(opts: StarwaveWorkerOptions): Promise
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: workflowsPath() }),
     activities,
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 200,
+    // One rollout is one workflow (plus the queue's lease registry), so a handful of cached workflows covers
+    // several rollouts at once; the SDK's default follows the heap (10 at starwave's 160 MiB). Evicted
+    // workflows replay from history on their next task (CPU, not correctness).
+    ...(env.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: env.maxCachedWorkflows } : {}),
     ...opts.workerOptions,
   });
   return { worker, close: async () => Promise.all([clients.close(), dataPlane.close()]).then(() => undefined) };

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { StarwaveError } from '../../src/contracts/errors';
 import { checkPathParams, matchRoute } from '../../src/api/routes';
 import { listQuerySchema, parseControlBody, parseQuery, progressQuerySchema } from '../../src/api/schemas';
+import { rolloutListQuery } from '../../src/client/api-list';
 
 const seg = (path: string): string[] => path.split('/').slice(1);
 const thrown = (fn: () => unknown): StarwaveError => {
@@ -93,5 +94,30 @@ describe('query parameters', () => {
       expect(e.httpStatus).toBe(400);
       expect(e.problems.map((p) => p.path), text).toEqual([path]);
     }
+  });
+});
+
+describe('dashboard routes (issue 12)', () => {
+  it('routes the pages, files, live view and approve links; only the live view needs the token', () => {
+    expect(matchRoute('GET', [])).toMatchObject({ ok: true, route: 'dashboard', isPublic: true, pattern: '/' });
+    expect(matchRoute('GET', seg('/rollouts/starwave-rollout-a'))).toMatchObject({ ok: true, route: 'dashboardRollout', params: { id: 'starwave-rollout-a' }, isPublic: true });
+    expect(matchRoute('GET', seg('/dashboard/app.js'))).toMatchObject({ ok: true, route: 'dashboardAsset', params: { asset: 'app.js' }, isPublic: true });
+    expect(matchRoute('GET', seg('/v1/rollouts/starwave-rollout-a/events'))).toMatchObject({ ok: true, route: 'rolloutEvents', isPublic: false });
+    expect(matchRoute('GET', seg('/approve'))).toMatchObject({ ok: true, route: 'approveLinkPage', isPublic: true });
+    expect(matchRoute('POST', seg('/approve'))).toMatchObject({ ok: true, route: 'approveLink', isPublic: true });
+    expect(matchRoute('DELETE', seg('/approve'))).toEqual({ ok: false, status: 405, allow: ['GET', 'POST'] });
+    expect(matchRoute('POST', [])).toEqual({ ok: false, status: 405, allow: ['GET'] });
+  });
+
+  it('serves only its own files and only rollout pages', () => {
+    expect(() => checkPathParams({ asset: 'app.css' })).not.toThrow();
+    for (const asset of ['../package.json', 'app.js.map', 'APP.JS', '']) expect(thrown(() => checkPathParams({ asset })).code, asset).toBe('ERR_NOT_FOUND');
+    expect(thrown(() => checkPathParams({ id: 'starwave-leases-q' })).code).toBe('ERR_ROLLOUT_NOT_FOUND');
+  });
+
+  it('filters the list by region (StarwaveRegions), validated like the spec', () => {
+    expect(parseQuery(listQuerySchema, new URLSearchParams('region=cn-hangzhou'))).toEqual({ region: 'cn-hangzhou' });
+    expect(thrown(() => parseQuery(listQuerySchema, new URLSearchParams('region=Hangzhou!'))).problems.map((p) => p.path)).toEqual(['region']);
+    expect(rolloutListQuery({ region: 'cn-hangzhou', name: 'nightly' })).toBe("WorkflowType='rolloutWorkflow' AND ExecutionStatus!='ContinuedAsNew' AND StarwaveName='nightly' AND StarwaveRegions='cn-hangzhou'");
   });
 });
