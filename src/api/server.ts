@@ -309,6 +309,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
       case 'approveLinkPage': {
         const token = target.query.getAll('t');
         const page = await approveLinkPage(approveDeps, token.length === 1 ? token[0] : undefined);
+        if (page.internal) log({ level: 'ERROR', msg: 'request failed', route: entry['route'], error: page.internal.slice(0, 500) });
         return sendHtml(res, page.status, page.html);
       }
       case 'approveLink': {
@@ -320,6 +321,7 @@ export function createApiHandler(opts: ApiOptions): ApiHandler {
           return sendHtml(res, page.status, page.html);
         }
         const page = await approveByLink(approveDeps, token);
+        if (page.internal) log({ level: 'ERROR', msg: 'request failed', route: entry['route'], error: page.internal.slice(0, 500) });
         if (page.rolloutId) entry['id'] = page.rolloutId;
         if (page.by) entry['by'] = page.by;
         return sendHtml(res, page.status, page.html);

@@ -165,6 +165,19 @@ describe('live view (GET /v1/rollouts/{id}/events)', () => {
     await until(() => logs.some((l) => l['route'] === '/v1/rollouts/{id}/events' && l['status'] === 200));
   });
 
+  it('stops watching when the browser leaves (the stream ends and is logged)', async () => {
+    const { api, logs } = await serve();
+    const controller = new AbortController();
+    const res = await fetch(`${api.url}/v1/rollouts/${ID}/events`, { headers: { ...authed, accept: 'text/event-stream' }, signal: controller.signal });
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('event: view')) text += new TextDecoder().decode((await reader.read()).value);
+    expect(logs.some((l) => l['route'] === '/v1/rollouts/{id}/events')).toBe(false); // still streaming
+    controller.abort();
+    // The access line is written when the stream's finish ran, which unsubscribes from the poller.
+    await until(() => logs.some((l) => l['route'] === '/v1/rollouts/{id}/events' && l['status'] === 200));
+  });
+
   it('answers within its deadline when Temporal hangs (504), before any stream starts', async () => {
     const hanging = {
       options: { namespace: 'default' },

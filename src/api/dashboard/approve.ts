@@ -24,6 +24,8 @@ export interface ApproveLinkDeps {
 export interface PageAnswer {
   status: number;
   html: string;
+  /** An internal error's message, for the server log (the page says only that the log has the details). */
+  internal?: string;
 }
 
 const TOKEN = new RegExp(APPROVE_TOKEN_PATTERN);
@@ -67,9 +69,10 @@ export function gateClosedBecause(status: RolloutStatus, claims: ApproveLinkClai
 
 function asPage(err: unknown, rolloutId?: string): PageAnswer {
   if (err instanceof PageError) return { status: err.status, html: approveErrorPage(err.status, err.message, err.rolloutId ?? rolloutId) };
-  const e = err instanceof StarwaveError ? err : new StarwaveError('ERR_INTERNAL', 'Internal error; the server log has the details.');
-  const message = e.code === 'ERR_INTERNAL' ? 'Internal error; the server log has the details.' : e.message;
-  return { status: e.httpStatus, html: approveErrorPage(e.httpStatus, message, e.code === 'ERR_ROLLOUT_NOT_FOUND' ? undefined : rolloutId) };
+  const e = err instanceof StarwaveError ? err : new StarwaveError('ERR_INTERNAL', err instanceof Error ? err.message : String(err));
+  const internal = e.code === 'ERR_INTERNAL';
+  const message = internal ? 'Internal error; the server log has the details.' : e.message;
+  return { status: e.httpStatus, html: approveErrorPage(e.httpStatus, message, e.code === 'ERR_ROLLOUT_NOT_FOUND' ? undefined : rolloutId), ...(internal ? { internal: e.message } : {}) };
 }
 
 /** GET /approve?t=…: the confirmation page (200 with the button, 409 when the gate is not open). */

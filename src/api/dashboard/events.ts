@@ -249,7 +249,9 @@ export function streamEvents(
       },
       opts.initial,
     );
-    req.on('close', finish);
+    // The response's close: the client went away or the server is closing (the request's own close only
+    // says its body was read).
+    res.on('close', finish);
     res.on('error', finish);
   });
 }
