@@ -7,10 +7,11 @@ import { resolveSize, type RolloutSpec } from '../src/planning/spec';
 import type { RolloutReport } from '../src/contracts/rollout';
 import type { EmulatorRecord } from '../src/emulator';
 import { downIntervals } from '../src/emulator/invariants';
+import type { DurationDistribution } from '../src/emulator/schemas';
+import type { Fleet } from '../test/support/fleets';
 
 export * from '../test/support/processes';
 export * from '../test/support/fleets';
-
 
 export interface WaveBound {
   durationsMs: number[];
@@ -38,20 +39,31 @@ export function lowerBoundMs(record: EmulatorRecord, waves: readonly (readonly s
 /**
  * What a zero-overhead orchestrator would achieve WITHOUT knowing durations in advance: greedy list
  * scheduling of each wave's restarts, in the order they were actually launched, on C slots, plus bake.
- * The gap between this and the lower bound is inherent to online scheduling (a long restart started
- * late); the gap between the makespan and this is orchestration and polling overhead.
+ * The gap between this and the lower bound is the price of the order (a long restart started late);
+ * the gap between the makespan and this is orchestration and polling overhead.
+ *
+ * `order: 'longest_actual_first'` schedules each wave longest first by the durations the emulator
+ * actually applied instead (LPT with perfect knowledge): what the best-informed longest-first order
+ * could achieve, so an estimate's error shows as the gap between it and the launch-order schedule.
  */
-export function listScheduleMs(record: EmulatorRecord, waves: readonly (readonly string[])[], concurrencyOf: (waveSize: number) => number, bakeMs: number): number {
-  const order = new Map<string, number>();
+export function listScheduleMs(
+  record: EmulatorRecord,
+  waves: readonly (readonly string[])[],
+  concurrencyOf: (waveSize: number) => number,
+  bakeMs: number,
+  order: 'launch' | 'longest_actual_first' = 'launch',
+): number {
+  const launched = new Map<string, number>();
   const planned = new Map<string, number>();
   for (const r of record.restarts) {
-    if (!order.has(r.instanceId)) order.set(r.instanceId, r.seq);
+    if (!launched.has(r.instanceId)) launched.set(r.instanceId, r.seq);
     if (!planned.has(r.instanceId)) planned.set(r.instanceId, r.plannedDurationMs);
   }
+  const rank = order === 'launch' ? (id: string) => launched.get(id)! : (id: string) => -planned.get(id)!;
   let total = 0;
   let nonEmpty = 0;
   for (const wave of waves) {
-    const ids = wave.filter((id) => planned.has(id)).sort((a, b) => order.get(a)! - order.get(b)!);
+    const ids = wave.filter((id) => planned.has(id)).sort((a, b) => rank(a) - rank(b) || launched.get(a)! - launched.get(b)!);
     if (ids.length === 0) continue;
     nonEmpty++;
     const slots = new Array<number>(Math.max(1, Math.min(concurrencyOf(wave.length), ids.length))).fill(0);
@@ -129,6 +141,46 @@ export function orchestrationOverhead(record: EmulatorRecord): Overhead {
   gaps.sort((a, b) => a - b);
   const q = (p: number): number => (gaps.length ? gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))]! : 0);
   return { samples: gaps.length, medianMs: q(0.5), p95Ms: q(0.95), meanMs: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : 0 };
+}
+
+/** Calls that change nothing (every action but the restarts), answered or not, per instance. */
+export function readsPerInstance(record: EmulatorRecord, instances: number): number {
+  let reads = 0;
+  for (const [action, n] of Object.entries(record.stats.callsByAction)) if (action !== 'RestartInstance' && action !== 'RestartNodeGroup') reads += n;
+  return reads / Math.max(1, instances);
+}
+
+/** Epoch ms of the first restart that took effect (undefined when none did). */
+export function firstRestartAtMs(record: EmulatorRecord): number | undefined {
+  return record.restarts.length ? Math.min(...record.restarts.map((r) => r.atMs)) : undefined;
+}
+
+export interface RestartHistoryOptions {
+  /** Each instance's own median is drawn once from this. */
+  duration: DurationDistribution;
+  /** A restart takes the instance's median × exp(noiseSigma · N(0,1)). */
+  noiseSigma: number;
+  /** Past restart_cluster operations per instance. */
+  perInstance: number;
+}
+
+/**
+ * The same fleet (ids, names, regions, seed) with per-instance restart medians drawn by the emulator,
+ * noisy restarts and a seeded restart history (FleetSeed.perInstanceRestartDuration / restartHistory)
+ * instead of pinned durations. Medians and history come from their own PRNG stream, so every emulator
+ * started from this fleet has the same medians and the same history; each restart's noise is the next
+ * draw of the duration stream, so which instance gets which noise factor follows the launch order.
+ */
+export function withRestartHistory(fleet: Fleet, opts: RestartHistoryOptions): Fleet {
+  const seed = fleet.emulatorOptions.fleet;
+  const instances = (seed?.instances ?? []).map(({ restartDurationMs: _pinned, ...rest }) => rest);
+  return {
+    emulatorOptions: {
+      ...fleet.emulatorOptions,
+      fleet: { ...seed, instances, restartDuration: opts.duration, perInstanceRestartDuration: { noiseSigma: opts.noiseSigma }, restartHistory: { perInstance: opts.perInstance } },
+    },
+    durations: new Map(),
+  };
 }
 
 /** Calls by action divided by the number of instances. */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EmulatorRecord, RestartRecord, TransitionRecord } from '../../src/emulator';
-import { exactlyOnce, listScheduleMs, lowerBoundMs, reportWaves, makeFleet, makespanFromRecord, orchestrationOverhead, readUsage } from '../../bench/harness';
+import { exactlyOnce, listScheduleMs, lowerBoundMs, reportWaves, makeFleet, makespanFromRecord, orchestrationOverhead, readUsage, readsPerInstance, withRestartHistory } from '../../bench/harness';
 import { badSpecs } from '../../bench/faults';
 import { validateSpec } from '../../src/planning/spec';
 
@@ -80,12 +80,40 @@ describe('bench measures', () => {
     expect(readUsage(2 ** 22 + 12345)).toBeUndefined();
   });
 
-  it('the fault suite spec corpus has ≥ 50 entries and every one is rejected with a path', () => {
+  it('the fault suite spec corpus has ≥ 60 entries (new engine fields included) and every one is rejected with a path', () => {
     const cases = badSpecs();
-    expect(cases.length).toBeGreaterThanOrEqual(50);
+    expect(cases.length).toBeGreaterThanOrEqual(60);
+    for (const field of ['waves.order', 'estimates.', 'health.', 'window.instanceMaintainablePeriod', 'concurrency.stallTimeoutSeconds']) expect(cases.some((c) => c.why.includes(field)), field).toBe(true);
     for (const c of cases) {
       const res = validateSpec(c.spec);
       expect(res.ok, c.why).toBe(false);
     }
+  });
+});
+
+describe('bench measures for duration-aware order', () => {
+  it('LPT by applied durations vs the launch order (a long restart launched last)', () => {
+    seq = 0;
+    const rec = record([restart('a', 0, 1_000), restart('b', 0, 1_000), restart('c', 0, 1_000), restart('d', 0, 5_000)], []);
+    // Launch order a,b,c,d on 2 slots ends at 6000; longest first: d | a,b,c → max(5000, 3000) = 5000.
+    expect(listScheduleMs(rec, [['a', 'b', 'c', 'd']], () => 2, 0)).toBe(6_000);
+    expect(listScheduleMs(rec, [['a', 'b', 'c', 'd']], () => 2, 0, 'longest_actual_first')).toBe(5_000);
+  });
+
+  it('reads are every call but the restarts, per instance', () => {
+    seq = 0;
+    const rec = record([], []);
+    rec.stats.callsByAction = { DescribeInstances: 6, ListOperationHistory: 3, RestartInstance: 4, RestartNodeGroup: 1, ListOperationActivity: 1 };
+    expect(readsPerInstance(rec, 2)).toBe(5);
+  });
+
+  it('a history fleet keeps ids and seed, drops the pinned durations and asks the emulator for medians and history', () => {
+    const pinned = makeFleet({ regions: ['cn-hangzhou'], perRegion: 3, duration: { kind: 'fixed', ms: 1_000 }, seed: 5 });
+    const h = withRestartHistory(pinned, { duration: { kind: 'lognormal', medianMs: 6_000, sigma: 0.5 }, noiseSigma: 0.1, perInstance: 5 });
+    const seedOf = h.emulatorOptions.fleet!;
+    expect(seedOf.instances!.map((i) => i.instanceId)).toEqual([...pinned.durations.keys()]);
+    expect(seedOf.instances!.every((i) => i.restartDurationMs === undefined)).toBe(true);
+    expect(seedOf).toMatchObject({ restartDuration: { kind: 'lognormal' }, perInstanceRestartDuration: { noiseSigma: 0.1 }, restartHistory: { perInstance: 5 } });
+    expect(h.emulatorOptions.seed).toBe(pinned.emulatorOptions.seed);
   });
 });

@@ -1,0 +1,93 @@
+/**
+ * Which code a benchmark or fault-suite worker runs: the TypeScript sources through tsx, or compiled
+ * JavaScript laid out as an installed package (`<root>/dist/…`, `<root>/bin/starwave.js`,
+ * `<root>/package.json`). The checkout's own dist/ is used while it is fresh (no file in src/ newer
+ * than dist/build-info.json, the rule bin/starwave.js applies); otherwise a private copy is compiled
+ * into .data/bench-build/ (git-ignored) with the same tsc config and workflow bundler as
+ * `npm run build`, so a benchmark never deletes the shared dist/ under someone else's feet.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { ROOT } from '../test/support/processes';
+
+export type WorkerRuntime = { kind: 'tsx' } | { kind: 'dist'; root: string };
+
+export const PRIVATE_BUILD = join(ROOT, '.data', 'bench-build');
+
+function newestMtimeMs(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtimeMs(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** A compiled layout under `root` that is at least as new as every file in src/. */
+function fresh(root: string): boolean {
+  const info = join(root, 'dist', 'build-info.json');
+  return existsSync(info) && existsSync(join(root, 'dist', 'workflow-bundle.js')) && statSync(info).mtimeMs >= newestMtimeMs(join(ROOT, 'src'));
+}
+
+/** The checkout's dist/ when it is fresh, else undefined. */
+export function freshCheckoutDist(): WorkerRuntime | undefined {
+  return fresh(ROOT) ? { kind: 'dist', root: ROOT } : undefined;
+}
+
+/**
+ * Compiled code of the current sources: the checkout's dist/ when fresh, else .data/bench-build/
+ * (rebuilt when older than src/). The private copy gets package.json (the CLI reads its version
+ * through ../../package.json) and bin/starwave.js, so `node <root>/bin/starwave.js` runs exactly what
+ * an installed package runs (no src/ next to it: the launcher picks dist/).
+ */
+export async function compiledRuntime(log: (line: string) => void): Promise<{ runtime: WorkerRuntime & { kind: 'dist' }; builtMs?: number }> {
+  if (fresh(ROOT)) return { runtime: { kind: 'dist', root: ROOT } };
+  if (fresh(PRIVATE_BUILD)) return { runtime: { kind: 'dist', root: PRIVATE_BUILD } };
+  const began = Date.now();
+  log(`build: dist/ is missing or older than src/; compiling a private copy into ${PRIVATE_BUILD}`);
+  rmSync(PRIVATE_BUILD, { recursive: true, force: true });
+  const dist = join(PRIVATE_BUILD, 'dist');
+  mkdirSync(join(PRIVATE_BUILD, 'bin'), { recursive: true });
+  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', dist], { cwd: ROOT, encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`tsc failed (exit ${tsc.status}) compiling src/ for the benchmark:\n${tsc.stdout}${tsc.stderr}`);
+  const silent = (): void => {};
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: join(ROOT, 'src', 'workflows', 'index.ts'),
+    logger: { log: silent, trace: silent, debug: silent, info: silent, warn: silent, error: silent },
+  });
+  writeFileSync(join(dist, 'workflow-bundle.js'), code);
+  copyFileSync(join(ROOT, 'package.json'), join(PRIVATE_BUILD, 'package.json'));
+  copyFileSync(join(ROOT, 'bin', 'starwave.js'), join(PRIVATE_BUILD, 'bin', 'starwave.js'));
+  writeFileSync(join(dist, 'build-info.json'), `${JSON.stringify({ builtAt: new Date().toISOString(), by: 'bench/build.ts' })}\n`);
+  const builtMs = Date.now() - began;
+  log(`build: compiled in ${(builtMs / 1000).toFixed(1)} s`);
+  return { runtime: { kind: 'dist', root: PRIVATE_BUILD }, builtMs };
+}
+
+/**
+ * The workflow bundle with a source map that maps lines but embeds no sources
+ * (webpack devtool `inline-nosources-source-map` instead of the SDK's `inline-source-map`): a
+ * candidate for `npm run build`, measured by the benchmark. The SDK needs an inline source map to load
+ * a bundle; it only shows source text in stack traces with showStackTraceSources (off by default).
+ */
+export async function leanWorkflowBundle(log: (line: string) => void): Promise<string> {
+  const file = join(PRIVATE_BUILD, 'workflow-bundle-nosources.js');
+  if (existsSync(file) && statSync(file).mtimeMs >= newestMtimeMs(join(ROOT, 'src'))) return file;
+  const silent = (): void => {};
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: join(ROOT, 'src', 'workflows', 'index.ts'),
+    webpackConfigHook: (config) => ({ ...config, devtool: 'inline-nosources-source-map' }),
+    logger: { log: silent, trace: silent, debug: silent, info: silent, warn: silent, error: silent },
+  });
+  mkdirSync(PRIVATE_BUILD, { recursive: true });
+  writeFileSync(file, code);
+  log(`build: workflow bundle without embedded sources ${(code.length / 1024).toFixed(0)} KiB`);
+  return file;
+}
+
+export function describeRuntime(runtime: WorkerRuntime): string {
+  if (runtime.kind === 'tsx') return 'tsx (src/*.ts)';
+  return runtime.root === ROOT ? 'compiled (dist/)' : 'compiled (private build of src/)';
+}
