@@ -3,7 +3,8 @@
  * into test/fixtures/histories/, for the replay test (test/integration/replay.test.ts): a change to
  * the workflow or the engine that would break a running rollout fails CI before it ships.
  *
- *   npm run histories:record
+ *   npm run histories:record                     every scenario
+ *   npm run histories:record -- fresh-listings   only the named ones (the others' fixtures stay as they are)
  *
  * Re-record only for a deliberate, versioned change (when no running rollout could replay the old
  * history): the point of the fixtures is that they do not follow the code.
@@ -66,36 +67,49 @@ async function main(): Promise<void> {
     process.stdout.write(`recorded ${name}: ${histories.length} run(s)\n`);
   };
 
-  try {
-    await save('basic', await start('basic', { targets: { selectors: [{ regions: ['cn-hangzhou', 'cn-shanghai'] }] }, regions: { order: ['cn-shanghai'] }, waves: { sizes: [1, '100%'] }, concurrency: { global: 2 }, instance: policy }));
+  const only = process.argv.slice(2);
+  const want = (name: string): boolean => only.length === 0 || only.includes(name);
 
-    emulator.patchFaults({ throttling: { rate: 0.2, retryAfterMs: 100 }, drops: { dropAfterRate: 0.3, actions: ['RestartInstance'] }, restarts: { failInstanceIds: [hz[1]!], stuckInstanceIds: [hz[2]!] } });
-    await save('faults', await start('faults', { targets: { instances: hz.map((instanceId) => ({ region: 'cn-hangzhou', instanceId })) }, waves: { sizes: ['100%'] }, concurrency: { global: 2 }, failureBudget: { total: 2 }, instance: { ...policy, confirmTimeoutSeconds: 2 } }));
-    emulator.setFaults({});
+  try {
+    if (want('basic')) await save('basic', await start('basic', { targets: { selectors: [{ regions: ['cn-hangzhou', 'cn-shanghai'] }] }, regions: { order: ['cn-shanghai'] }, waves: { sizes: [1, '100%'] }, concurrency: { global: 2 }, instance: policy }));
+
+    if (want('faults')) {
+      emulator.patchFaults({ throttling: { rate: 0.2, retryAfterMs: 100 }, drops: { dropAfterRate: 0.3, actions: ['RestartInstance'] }, restarts: { failInstanceIds: [hz[1]!], stuckInstanceIds: [hz[2]!] } });
+      await save('faults', await start('faults', { targets: { instances: hz.map((instanceId) => ({ region: 'cn-hangzhou', instanceId })) }, waves: { sizes: ['100%'] }, concurrency: { global: 2 }, failureBudget: { total: 2 }, instance: { ...policy, confirmTimeoutSeconds: 2 } }));
+      emulator.setFaults({});
+    }
     emulator.reset();
     emulator.seed({ generate: { regions: ['cn-hangzhou', 'cn-shanghai'], perRegion: 6 } });
 
-    const control = await start('control', { targets: { selectors: [{ regions: ['cn-hangzhou'] }] }, waves: { sizes: [2, '100%'], approvalBefore: [2] }, concurrency: { global: 1 }, instance: policy });
-    await until('the gate', async () => (await control.query(progressQuery, 'summary')).phase === 'awaiting_approval');
-    await control.executeUpdate(setLimitsUpdate, { args: [{ concurrency: { global: 2 }, by: 'record' }] });
-    await control.executeUpdate(approveUpdate, { args: [{ wave: 2, by: 'record' }] });
-    await control.executeUpdate(pauseUpdate, { args: [{ by: 'record' }] });
-    await control.executeUpdate(resumeUpdate, { args: [{ by: 'record' }] });
-    await control.executeUpdate(cancelUpdate, { args: [{ reason: 'recorded', by: 'record' }] });
-    await save('control', control);
+    if (want('control')) {
+      const control = await start('control', { targets: { selectors: [{ regions: ['cn-hangzhou'] }] }, waves: { sizes: [2, '100%'], approvalBefore: [2] }, concurrency: { global: 1 }, instance: policy });
+      await until('the gate', async () => (await control.query(progressQuery, 'summary')).phase === 'awaiting_approval');
+      await control.executeUpdate(setLimitsUpdate, { args: [{ concurrency: { global: 2 }, by: 'record' }] });
+      await control.executeUpdate(approveUpdate, { args: [{ wave: 2, by: 'record' }] });
+      await control.executeUpdate(pauseUpdate, { args: [{ by: 'record' }] });
+      await control.executeUpdate(resumeUpdate, { args: [{ by: 'record' }] });
+      await control.executeUpdate(cancelUpdate, { args: [{ reason: 'recorded', by: 'record' }] });
+      await save('control', control);
+    }
 
-    const fresh = emulator.instances().map((i) => i.instanceId);
-    emulator.foreignRestart(fresh[6]!, { durationMs: 2_000 });
-    emulator.patchFaults({ restarts: { stuckInstanceIds: [fresh[7]!] } });
-    const waits = await start('waits', { targets: { selectors: [{ regions: ['cn-shanghai'] }] }, waves: { sizes: ['100%'], order: 'listing' }, concurrency: { global: 1, stallTimeoutSeconds: 600 }, failureBudget: { total: 2 }, instance: { ...policy, confirmTimeoutSeconds: 2 } });
-    await until('the stuck instance to hold the slot', async () => (await waits.query(progressQuery, 'summary')).blocked !== undefined);
-    await waits.executeUpdate(skipUpdate, { args: [{ instanceId: fresh[7]!, by: 'record' }] });
-    await save('waits', waits);
-    emulator.setFaults({});
+    if (want('waits')) {
+      const fresh = emulator.instances().map((i) => i.instanceId);
+      emulator.foreignRestart(fresh[6]!, { durationMs: 2_000 });
+      emulator.patchFaults({ restarts: { stuckInstanceIds: [fresh[7]!] } });
+      const waits = await start('waits', { targets: { selectors: [{ regions: ['cn-shanghai'] }] }, waves: { sizes: ['100%'], order: 'listing' }, concurrency: { global: 1, stallTimeoutSeconds: 600 }, failureBudget: { total: 2 }, instance: { ...policy, confirmTimeoutSeconds: 2 } });
+      await until('the stuck instance to hold the slot', async () => (await waits.query(progressQuery, 'summary')).blocked !== undefined);
+      await waits.executeUpdate(skipUpdate, { args: [{ instanceId: fresh[7]!, by: 'record' }] });
+      await save('waits', waits);
+      emulator.setFaults({});
+    }
 
-    await save('continue-as-new', await start('continue-as-new', { targets: { selectors: [{ regions: ['cn-hangzhou', 'cn-shanghai'] }] }, regions: { mode: 'parallel' }, waves: { sizes: ['100%'] }, concurrency: { global: 2 }, instance: policy }, { historyLimit: 150 }));
+    if (want('continue-as-new')) await save('continue-as-new', await start('continue-as-new', { targets: { selectors: [{ regions: ['cn-hangzhou', 'cn-shanghai'] }] }, regions: { mode: 'parallel' }, waves: { sizes: ['100%'] }, concurrency: { global: 2 }, instance: policy }, { historyLimit: 150 }));
 
-    await save('health', await start('health', { targets: { selectors: [{ regions: ['cn-hangzhou'] }] }, waves: { sizes: ['100%'] }, concurrency: { global: 3 }, health: { enabled: true, timeoutSeconds: 30 }, instance: policy }));
+    if (want('health')) await save('health', await start('health', { targets: { selectors: [{ regions: ['cn-hangzhou'] }] }, waves: { sizes: ['100%'] }, concurrency: { global: 3 }, health: { enabled: true, timeoutSeconds: 30 }, instance: policy }));
+
+    // With the fresh-listings patch: sequential regions and a bake longer than STALE_AFTER_POLLS polls, so
+    // launches wait for listings of the regions whose last one is too old.
+    if (want('fresh-listings')) await save('fresh-listings', await start('fresh-listings', { targets: { selectors: [{ regions: ['cn-hangzhou', 'cn-shanghai'] }] }, regions: { order: ['cn-shanghai'] }, waves: { sizes: [1, '100%'], bakeSeconds: 3 }, concurrency: { global: 2 }, instance: policy }));
   } finally {
     worker.shutdown();
     await running;

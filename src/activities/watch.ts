@@ -222,7 +222,7 @@ export async function watchRegion(api: RegionApi, input: WatchInput, ctx: WatchC
       delayMs = nextDelayMs();
       let decided = false;
       try {
-        decided = await poll();
+        decided = (await poll()) || input.returnAfterListing === true;
         failedPolls = 0;
       } catch (err) {
         const refused = refusalOf(err, input.region, 'DescribeInstances');

@@ -140,6 +140,8 @@ export interface WatchInput {
   initialDelayMs: number;
   /** Hand back the region's non-running listing: the availability snapshot for queued targets. */
   wantSnapshot: boolean;
+  /** Return after the first listing: launches wait for it (a wave's first listing, or one to replace a stale one). */
+  returnAfterListing?: boolean;
   /** Deprecated knob kept for old inputs: progress is read for entries with `wantProgress`. */
   progressEveryPolls: number;
   /**

@@ -18,6 +18,8 @@ export interface EmulatorFlags {
   duration?: string;
   faults?: string;
   maxPageSize?: string;
+  /** Past restart_cluster operations per instance (for starwave's duration estimates). */
+  history?: string;
   /** Listen address (default 127.0.0.1; 0.0.0.0 inside a container). */
   host?: string;
   /** Data-plane FE HTTP port on every instance address (default random). */
@@ -129,6 +131,7 @@ export function parseEmulatorFlags(flags: EmulatorFlags, env?: Readonly<Record<s
   const perRegion = integer('--instances', flags.instances ?? '20', 0, 100_000);
   const basePort = integer('--port', flags.port ?? '18080', 0, 65_535 - regions.length);
   const seed = flags.seed === undefined ? 1 : integer('--seed', flags.seed, 0, 2 ** 31 - 1);
+  const history = flags.history === undefined ? 0 : integer('--history', flags.history, 0, 1_000);
   const keys = parseKeysEnv((env === undefined ? loadEnv() : loadEnv(env)).emulatorKeysJson);
   if (flags.host !== undefined && !/^[\w.:-]+$/.test(flags.host)) {
     throw new EmulatorFlagError(`--host must be an address such as 127.0.0.1 or 0.0.0.0, got "${flags.host}".`);
@@ -148,7 +151,7 @@ export function parseEmulatorFlags(flags: EmulatorFlags, env?: Readonly<Record<s
     dataPlane,
     ...(flags.host ? { host: flags.host } : {}),
     seed,
-    fleet: { generate: { regions, perRegion } },
+    fleet: { generate: { regions, perRegion }, ...(history > 0 ? { restartHistory: { perInstance: history } } : {}) },
     ...(flags.duration ? { restartDuration: parseDuration(flags.duration) } : {}),
     ...(flags.faults ? { faults: parseFaults(flags.faults) } : {}),
     ...(flags.maxPageSize ? { maxPageSize: integer('--max-page-size', flags.maxPageSize, 1, 100_000) } : {}),
@@ -226,6 +229,7 @@ export function registerEmulatorCommand(program: Command): Command {
     .option('--seed <n>', 'PRNG seed for ids, durations and faults', '1')
     .option('--duration <spec>', 'restart duration: fixed:<ms> | uniform:<min>-<max> | lognormal:<median>,<sigma>')
     .option('--faults <json|@file>', 'initial faults as JSON text or @path to a JSON file')
+    .option('--history <n>', 'past restarts per instance in ListOperationHistory, one a day, each as long as its own restart time with noise (0 = none)', '0')
     .option('--max-page-size <n>', 'PageSize cap of DescribeInstances, DescribeNodeGroups and ListOperationHistory', '100')
     .option('--host <address>', 'listen address (0.0.0.0 to serve other containers; it has no authentication beyond the fake keys)', '127.0.0.1')
     .option('--fe-port <n>', 'data plane: FE HTTP port on every instance address (0 = random)', '0')

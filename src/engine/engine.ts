@@ -50,6 +50,11 @@ export class RolloutEngine {
   readonly active = new Set<number>();
   /** Region → ids its last listing showed not running. */
   readonly notRunning = new Map<string, Set<string>>();
+  /**
+   * Launch only on listings younger than STALE_AFTER_POLLS poll intervals (slots.ts). The workflow sets it
+   * from a Temporal patch, so histories recorded before it replay as they ran.
+   */
+  freshListings = true;
   /** Region → indexes of its targets. */
   readonly regionTargets = new Map<string, number[]>();
   /** Region → how many of its targets are queued (any wave). */

@@ -15,6 +15,7 @@ export function applyObservations(e: RolloutEngine, region: string, result: Watc
   if (result.reads > 0 && !result.refused) {
     rec.observedAt = result.atMs;
     rec.observedInWave = st.wave;
+    delete rec.needListing;
     if (result.notRunning) {
       rec.notRunning = result.notRunning.map(([id]) => id);
       e.notRunning.set(region, new Set(rec.notRunning));

@@ -13,6 +13,27 @@ const LISTABLE: ReadonlySet<string> = new Set(FILTERABLE_STATUSES);
 /** A restart in flight has its operation Progress and step read about once every this many polls. */
 export const PROGRESS_EVERY_POLLS = 10;
 
+/**
+ * A region's listing older than this many poll intervals is read again before a launch counts on it: while
+ * a rollout waits (for a window, a gate, a slot) nobody lists the regions without restarts in flight, and
+ * an instance that went down meanwhile must still be counted. A region with restarts in flight is listed at
+ * least every 5 polls (its watch returns), so this only costs a listing after a quiet spell.
+ */
+export const STALE_AFTER_POLLS = 8;
+
+/** Regions with targets still to start whose last listing is missing or older than {@link STALE_AFTER_POLLS}. */
+export function staleRegions(e: RolloutEngine): string[] {
+  const st = e.state;
+  const maxAgeMs = STALE_AFTER_POLLS * st.spec.instance.pollIntervalSeconds * 1000;
+  const stale: string[] = [];
+  for (const [region, queued] of e.queuedInRegion) {
+    if (queued <= 0) continue;
+    const at = st.regions[region]?.observedAt;
+    if (at === undefined || st.nowMs - at > maxAgeMs) stale.push(region);
+  }
+  return stale;
+}
+
 /** Slots in use: every holder counts once, globally and in its region. */
 export function holderCounts(e: RolloutEngine): { total: number; perRegion: Map<string, number> } {
   const perRegion = new Map<string, number>();
@@ -58,6 +79,7 @@ export function fillSlots(e: RolloutEngine): void {
   const remaining: number[] = [];
   let launched = 0;
   let blockedByLimits = 0;
+  let stale: string[] | undefined;
   const queue = st.queue;
   for (let k = 0; k < queue.length; k++) {
     const idx = queue[k]!;
@@ -91,6 +113,15 @@ export function fillSlots(e: RolloutEngine): void {
       blockedByLimits++;
       remaining.push(idx);
       continue;
+    }
+    if (!holds && e.freshListings) {
+      // A launch adds one down instance: count on listings of every region that is not too old.
+      stale ??= staleRegions(e);
+      if (stale.length > 0) {
+        for (const r of stale) (st.regions[r] ??= {}).needListing = true;
+        remaining.push(idx);
+        continue;
+      }
     }
     launch(e, idx);
     launched++;
@@ -173,6 +204,10 @@ export function regionsToWatch(e: RolloutEngine): string[] {
   if (st.stage === 'running' && !st.stop && !st.paused) {
     for (const region of waveRegions(e)) if (st.regions[region]?.observedInWave !== st.wave) need.add(region);
   }
+  // Listings too old to launch on (see STALE_AFTER_POLLS).
+  if (st.stage === 'running' && !st.stop && !st.paused) {
+    for (const [region, rec] of Object.entries(st.regions)) if (rec.needListing) need.add(region);
+  }
   // While reads are refused, keep asking (at most once per poll interval) to see whether access returns.
   if (st.refusal) for (const r of st.plan.regions) need.add(r);
   return [...need].filter((r) => !st.regions[r]?.watching);
@@ -196,6 +231,8 @@ export function watchInputFor(e: RolloutEngine, region: string): WatchInput {
   const maxWaitMs = Math.max(0, Math.min(5 * pollMs, wake !== undefined ? wake - st.nowMs : 5 * pollMs));
   const initialDelayMs = rec.lastPollAt !== undefined ? Math.max(0, rec.lastPollAt + pollMs - st.nowMs) : 0;
   const wantSnapshot = (e.queuedInRegion.get(region) ?? 0) > 0;
+  // Launches wait for this listing (a wave's first, or a fresh one): hand it back at once.
+  const returnAfterListing = rec.needListing === true || (st.stage === 'running' && rec.observedInWave !== st.wave && waveRegions(e).includes(region));
   // Expected ends of our restarts here: the shared listing comes sooner when one is near.
   const expectedEndsMs = entries
     .filter((x) => x.kind === 'restart' && x.sentAtMs !== undefined)
@@ -211,6 +248,7 @@ export function watchInputFor(e: RolloutEngine, region: string): WatchInput {
     maxWaitMs,
     initialDelayMs,
     wantSnapshot,
+    ...(returnAfterListing ? { returnAfterListing } : {}),
     progressEveryPolls: 10,
     ...(expectedEndsMs.length ? { expectedEndsMs, minPollMs: Math.max(200, Math.round(pollMs / 10)) } : {}),
     ...(st.spec.health.enabled ? { health: { proveRestart: st.spec.health.proveRestart } } : {}),

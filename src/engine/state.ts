@@ -118,6 +118,8 @@ export interface RegionRec {
   notRunning?: string[];
   /** When the last listing was sent: the next one waits a poll interval. */
   lastPollAt?: number;
+  /** A launch waits for a fresh listing of this region (its last one is too old). */
+  needListing?: true;
 }
 
 export type StopReason =

@@ -18,6 +18,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -81,6 +82,9 @@ function watchActivities(pollMs: number, heartbeatSeconds: number) {
   }).watchRegion;
 }
 
+/** Temporal patch id: launches count only on region listings younger than a few poll intervals (engine/slots.ts). */
+export const FRESH_LISTINGS_PATCH = 'fresh-listings-before-launch';
+
 export async function rolloutWorkflow(input: RolloutInput, resume?: PackedState | EngineState): Promise<RolloutReport> {
   let engine: RolloutEngine;
   if (resume) engine = new RolloutEngine(isPacked(resume) ? unpackState(resume) : resume);
@@ -104,6 +108,9 @@ export async function rolloutWorkflow(input: RolloutInput, resume?: PackedState 
       ...(notAfterMs !== undefined ? { notAfterMs } : {}),
     });
   }
+
+  // Histories recorded before launches waited for fresh listings replay as they ran (no marker: false).
+  engine.freshListings = patched(FRESH_LISTINGS_PATCH);
 
   const spec = engine.state.spec;
   const watchRegion = watchActivities(spec.instance.pollIntervalSeconds * 1000, spec.instance.heartbeatTimeoutSeconds);

@@ -9,7 +9,7 @@
  * - control that arrives before the first wave starts is not lost; cancel works while resolving.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { maxConcurrentRestarting, multipleRestarts, restartsAfterForeignSettled, restartsDuringForeign } from '../../src/emulator/invariants';
+import { downIntervals, maxConcurrentRestarting, multipleRestarts, restartsAfterForeignSettled, restartsDuringForeign } from '../../src/emulator/invariants';
 import { cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, skipUpdate } from '../../src/contracts/messages';
 import type { RolloutProgress, RolloutReport } from '../../src/contracts/rollout';
 import { fleet, startStack, type Stack } from '../support/stack';
@@ -121,6 +121,41 @@ describe('promises kept when things go wrong', () => {
     for (const id of claimed) expect(record.transitions.some((t) => t.instanceId === id && t.to === 'running' && t.cause === 'restart-complete')).toBe(true);
     expect(report.counts.targets).toBe(16);
     expect(report.instances).toHaveLength(16);
+  });
+
+  it('an instance of a later region that goes down mid-rollout counts against the global limit: launches wait for a fresh listing of every region with targets to go', async () => {
+    // Restarts longer than STALE_AFTER_POLLS (8) poll intervals, so each launch finds the other region's listing too old.
+    stack = await startStack(fleet(['cn-hangzhou', 'cn-shanghai'], 3, 2_500));
+    const sh = stack.emulator.instances().filter((i) => i.regionId === 'cn-shanghai').map((i) => i.instanceId);
+    const handle = await stack.startRollout({
+      name: 'later-region-down',
+      targets: { selectors: [{ regions: ['cn-hangzhou', 'cn-shanghai'] }] },
+      regions: { order: ['cn-hangzhou'], mode: 'sequential' },
+      waves: { sizes: ['100%'] },
+      concurrency: { global: 1 },
+      instance: { ...fastPolicy, notRunning: 'wait', notRunningWaitSeconds: 60 },
+    });
+    // Once our first restart is under way (in cn-hangzhou), someone restarts a cn-shanghai instance: only a
+    // new listing of cn-shanghai can show it.
+    await until('our first restart', () => stack!.emulator.record().restarts.length >= 1 || undefined);
+    stack.emulator.foreignRestart(sh[0]!, { durationMs: 8_000 });
+    const report = (await handle.result()) as RolloutReport;
+    const record = stack.emulator.record();
+    // Someone else may take an instance down while ours restarts (2 down then); what starwave controls is that
+    // none of its launches finds another instance down: counting the foreign restart, at most 1 right after each.
+    const intervals = downIntervals(record, { includeForeign: true });
+    const downAt = (seq: number): number => new Set(intervals.filter((i) => i.startSeq <= seq && (i.endSeq === undefined || i.endSeq > seq)).map((i) => i.instanceId)).size;
+    const ourLaunches = record.restarts.filter((r) => r.origin !== 'foreign');
+    expect(ourLaunches.map((r) => downAt(r.seq))).toEqual(ourLaunches.map(() => 1));
+    const foreignStart = record.restarts.find((r) => r.origin === 'foreign')!;
+    const foreignEnd = record.transitions.find((t) => t.instanceId === sh[0] && t.to === 'running' && t.seq > foreignStart.seq)!;
+    expect(foreignEnd).toBeDefined();
+    // Our second restart began only after the foreign one ended.
+    const ours = record.restarts.filter((r) => r.origin !== 'foreign');
+    expect(ours[1]!.seq).toBeGreaterThan(foreignEnd.seq);
+    expect(multipleRestarts(record)).toEqual([]);
+    expect(report.phase).toBe('completed');
+    expect(report.counts).toMatchObject({ targets: 6, restarted: 6 });
   });
 
   it('a target restarting for another reason waits, then gets exactly one restart of ours; the report says so', async () => {

@@ -7,6 +7,7 @@
 import type { LaunchInput, LaunchResult, WatchInput, WatchObservation, WatchResult } from '../../src/contracts/activities';
 import type { RolloutReport } from '../../src/contracts/rollout';
 import { RolloutEngine, type EngineCommand, type EngineEvent } from '../../src/engine';
+import { STALE_AFTER_POLLS } from '../../src/engine/slots';
 import { resolveSize, type RolloutSpec } from '../../src/planning/spec';
 import { FILTERABLE_STATUSES, classifyInstanceStatus } from '../../src/starrocks/status';
 
@@ -63,6 +64,8 @@ export class Harness {
   /** The failures went over the budget in effect at some moment. */
   budgetExceededEver = false;
   readonly log: string[] = [];
+  /** When each region was last listed (resolve or a watch's listing), by the harness's own clock. */
+  readonly listedAt = new Map<string, number>();
 
   constructor(
     spec: RolloutSpec,
@@ -209,6 +212,14 @@ export class Harness {
     const wasDown = this.knownDown(input.instanceId);
     m.launchOpen = true;
     if (wasDown) return;
+    // What is known down is only as good as the listings: every region with targets still to start was
+    // listed recently (an instance may have gone down unseen while nobody looked).
+    const maxAgeMs = STALE_AFTER_POLLS * this.spec.instance.pollIntervalSeconds * 1000;
+    for (const t of st.targets) {
+      if (t.s !== 'queued') continue;
+      const age = this.now - (this.listedAt.get(t.region) ?? Number.NEGATIVE_INFINITY);
+      if (age > maxAgeMs) throw new Violation(`launching ${input.instanceId} on a listing of ${t.region} ${age} ms old (at most ${maxAgeMs} ms): an instance there may be down unseen`);
+    }
     let total = 0;
     const perRegion = new Map<string, number>();
     // Every target counts, whatever its wave: the limits bound the targets that are down.
@@ -342,6 +353,7 @@ export class Harness {
 
   answerResolve(): void {
     this.resolvePending = false;
+    for (const f of this.fleet) this.listedAt.set(f.region, this.now);
     this.deliver({
       type: 'resolved',
       fleet: { targets: this.fleet.map((f) => ({ region: f.region, instanceId: f.id, status: this.world.get(f.id)!.status === 'gone' ? 'deleted' : this.world.get(f.id)!.status })), problems: [], reads: 1 },
@@ -399,6 +411,7 @@ export class Harness {
       const result: WatchResult = { atMs: this.now, lastPollAtMs: this.now, observations: [], notRunning: null, reads: 1, refused: { errorClass: 'permission', action: 'DescribeInstances', region, apiCode: 'Forbidden.RAM', message: 'denied' }, failedPolls: 0 };
       return this.deliver({ type: 'watched', region, result });
     }
+    this.listedAt.set(region, this.now);
     const observations: WatchObservation[] = [];
     for (const entry of input.entries) {
       const w = this.world.get(entry.instanceId)!;

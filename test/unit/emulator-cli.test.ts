@@ -24,4 +24,12 @@ describe('starwave emulator flags', () => {
     expect(() => parseEmulatorFlags({ fePort: 'x' }, {})).toThrow(/--fe-port/);
     expect(() => parseEmulatorFlags({ fePort: '18030', bePort: '18030' }, {})).toThrow(/must differ/);
   });
+
+  it('seeds a restart history per instance with --history, none by default', () => {
+    expect(parseEmulatorFlags({ history: '5' }, {}).fleet).toEqual({ generate: { regions: ['cn-hangzhou'], perRegion: 20 }, restartHistory: { perInstance: 5 } });
+    expect(parseEmulatorFlags({}, {}).fleet).toEqual({ generate: { regions: ['cn-hangzhou'], perRegion: 20 } });
+    expect(parseEmulatorFlags({ history: '0' }, {}).fleet).not.toHaveProperty('restartHistory');
+    expect(() => parseEmulatorFlags({ history: 'many' }, {})).toThrow(/--history/);
+    expect(() => parseEmulatorFlags({ history: '5000' }, {})).toThrow(/--history/);
+  });
 });

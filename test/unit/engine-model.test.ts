@@ -269,6 +269,10 @@ const MUTANTS: Record<string, (h: Harness) => void> = {
   'failures are not counted': (h) => {
     h.engine.countFailure = () => {};
   },
+  // Launches count on listings however old: an instance that went down while nobody looked is missed.
+  'launches on stale listings': (h) => {
+    h.engine.freshListings = false;
+  },
   // A target seen down before its turn does not hold a slot.
   'down-before-turn does not count': (h) => {
     const update = h.engine.update.bind(h.engine);
@@ -294,7 +298,7 @@ describe('the property finds deliberately broken engines', () => {
       }
       expect(found, `the property did not catch "${name}"`).toBeDefined();
       // Caught by an invariant of the model, not by a crash of the harness.
-      expect(found).toMatch(/over the limit|over \d|failures counted|budget|did not finish/);
+      expect(found).toMatch(/over the limit|over \d|failures counted|budget|did not finish|ms old/);
       process.stdout.write(`[engine-model] mutant "${name}" caught: ${found!.slice(0, 200)}\n`);
     });
   }
