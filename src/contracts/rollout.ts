@@ -144,6 +144,8 @@ export interface WaveSummary {
   failed: number;
   /** Finished targets of this wave (every outcome). */
   done: number;
+  /** The same counts per region, for waves over more than one region (where the wave's totals cannot place them). */
+  byRegion?: Record<string, { size: number; restarted: number; failed: number; done: number }>;
 }
 
 export type InFlightState = 'launching' | 'restarting' | 'checking' | 'waiting';

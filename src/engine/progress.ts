@@ -80,13 +80,23 @@ function waves(e: RolloutEngine): WaveSummary[] {
     let done = 0;
     let notStarted = 0;
     const regions = new Set<string>();
+    const byRegion: NonNullable<WaveSummary['byRegion']> = {};
     for (let i = w.first; i < w.first + w.count; i++) {
       const t = st.targets[i]!;
       regions.add(t.region);
-      if (FINAL_STATES.has(t.s)) done++;
-      if (t.s === 'restarted') restarted++;
-      else if (t.s === 'failed') failed++;
-      else if (t.s === 'not_started') notStarted++;
+      const r = (byRegion[t.region] ??= { size: 0, restarted: 0, failed: 0, done: 0 });
+      r.size++;
+      if (FINAL_STATES.has(t.s)) {
+        done++;
+        r.done++;
+      }
+      if (t.s === 'restarted') {
+        restarted++;
+        r.restarted++;
+      } else if (t.s === 'failed') {
+        failed++;
+        r.failed++;
+      } else if (t.s === 'not_started') notStarted++;
     }
     const key = String(w.number);
     const status: WaveSummary['status'] =
@@ -115,6 +125,7 @@ function waves(e: RolloutEngine): WaveSummary[] {
       restarted,
       failed,
       done,
+      ...(regions.size > 1 ? { byRegion } : {}),
     };
   });
 }

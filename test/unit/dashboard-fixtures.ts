@@ -46,20 +46,27 @@ export function syntheticProgress(o: SyntheticOptions): RolloutProgress {
   const inFlight: InFlightInstance[] = [];
   const c: RolloutCounts = { targets: targets.length, restarted: 0, failed: 0, skipped: 0, deferred: 0, notStarted: 0, unknown: 0, inFlight: 0, waiting: 0, down: 0, pending: 0 };
   const waves: WaveSummary[] = Array.from({ length: waveCount }, (_, k) => ({ number: k + 1, size: 0, regions: [], status: 'pending', approvalRequired: false, restarted: 0, failed: 0, done: 0 }));
+  // Per-region counts of a wave, as the engine gives them for waves over several regions.
+  const regionOf = (w: WaveSummary, region: string) => ((w.byRegion ??= {})[region] ??= { size: 0, restarted: 0, failed: 0, done: 0 });
   targets.forEach((t, i) => {
     const w = waves[t.wave - 1]!;
+    const r = regionOf(w, t.region);
     w.size++;
+    r.size++;
     if (!w.regions.includes(t.region)) w.regions.push(t.region);
     if (i < o.done) {
       const failed = o.failEvery !== undefined && (i + 1) % o.failEvery === 0;
       w.done++;
+      r.done++;
       if (failed) {
         w.failed++;
+        r.failed++;
         c.failed++;
         c.down++;
         instances.push({ region: t.region, instanceId: t.id, wave: t.wave, outcome: 'failed', failure: 'restart_failed', status: 'creating_failed', detail: 'the restart ended in status creating_failed instead of running', stillDown: true, sentAtMs: started + i * 1000 });
       } else {
         w.restarted++;
+        r.restarted++;
         c.restarted++;
         if (o.listed === 'all') instances.push({ region: t.region, instanceId: t.id, wave: t.wave, outcome: 'restarted', status: 'running', detail: 'restarted', sentAtMs: started + i * 1000, confirmedAtMs: started + i * 1000 + 300_000, durationMs: 300_000, expectedMs: 300_000 });
       }
@@ -70,7 +77,10 @@ export function syntheticProgress(o: SyntheticOptions): RolloutProgress {
     } else c.pending++;
   });
   const current = targets[Math.min(o.done, targets.length - 1)]?.wave ?? 1;
-  for (const w of waves) w.status = w.done === w.size ? 'done' : w.number === current ? 'running' : 'pending';
+  for (const w of waves) {
+    w.status = w.done === w.size ? 'done' : w.number === current ? 'running' : 'pending';
+    if (w.regions.length === 1) delete w.byRegion;
+  }
   return {
     rolloutId: 'starwave-rollout-synthetic',
     name: 'synthetic',

@@ -41,16 +41,26 @@ describe('grid', () => {
     expect(g.rows[2]!.cells[0]!.ids).toEqual(['', '', '', '', '']);
   });
 
-  it('counts the not-yet-reached targets of a wave across regions in a cell of their own (region unknown)', () => {
+  it('places the not-yet-reached targets of a wave across regions in their own region, from the per-region counts', () => {
     const p = syntheticProgress({ regions: ['cn-hangzhou', 'cn-shanghai'], perRegion: 6, waves: 2, parallel: true, done: 2, inFlight: 2, listed: 'all' });
     const g = buildGrid(p, 'all');
     const wave1 = g.rows[0]!;
-    expect(wave1.cells.map((c) => c.region)).toEqual(['cn-hangzhou', 'cn-shanghai', null]);
+    expect(wave1.cells.map((c) => c.region)).toEqual(['cn-hangzhou', 'cn-shanghai']);
     expect(wave1.cells[0]!.states).toBe('RRr');
-    expect(wave1.cells[1]!.states).toBe('r');
-    expect(wave1.cells[2]!.states).toBe('pp');
-    expect(g.rows[1]!.cells.find((c) => c.region === null)!.states).toBe('pppppp');
+    expect(wave1.cells[1]!.states).toBe('rpp');
+    expect(g.rows[1]!.cells.map((c) => [c.region, c.states])).toEqual([
+      ['cn-hangzhou', 'ppp'],
+      ['cn-shanghai', 'ppp'],
+    ]);
     expect(squares(g)).toBe(12);
+  });
+
+  it('without per-region counts (an older worker) the unplaced targets of a multi-region wave get a cell of their own', () => {
+    const p = syntheticProgress({ regions: ['cn-hangzhou', 'cn-shanghai'], perRegion: 6, waves: 2, parallel: true, done: 2, inFlight: 2, listed: 'all' });
+    for (const w of p.waves) delete w.byRegion;
+    const wave1 = buildGrid(p, 'all').rows[0]!;
+    expect(wave1.cells.map((c) => c.region)).toEqual(['cn-hangzhou', 'cn-shanghai', null]);
+    expect(wave1.cells[2]!.states).toBe('pp');
   });
 
   it('marks instances that hold a slot, waits for windows and omitted in-flight restarts', () => {

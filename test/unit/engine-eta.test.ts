@@ -44,3 +44,17 @@ describe('progress ETA', () => {
     expect(etaAtFirstWave(fleet, { global: 4, perRegion: 2 }, 'parallel')).toBe(3 * MIN);
   });
 });
+
+describe('progress waves', () => {
+  it('give per-region counts for a wave over several regions, and only then', () => {
+    const fleet = [...instances('cn-hangzhou', 3), ...instances('cn-shanghai', 2)];
+    const spec = parseSpec({ name: 'by-region', targets: { selectors: [{ regions: ['cn-hangzhou', 'cn-shanghai'] }] }, regions: { mode: 'parallel' }, waves: { sizes: ['100%'] }, estimates: { fromHistory: false } });
+    const h = new Harness(spec, fleet);
+    h.settle();
+    const [wave] = h.engine.progress('summary').waves;
+    expect(wave!.byRegion).toEqual({ 'cn-hangzhou': { size: 3, restarted: 3, failed: 0, done: 3 }, 'cn-shanghai': { size: 2, restarted: 2, failed: 0, done: 2 } });
+    const single = new Harness(parseSpec({ name: 'one-region', targets: { selectors: [{ regions: ['cn-hangzhou'] }] }, estimates: { fromHistory: false } }), instances('cn-hangzhou', 2));
+    single.settle();
+    expect(single.engine.progress('summary').waves.every((w) => w.byRegion === undefined)).toBe(true);
+  });
+});

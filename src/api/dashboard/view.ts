@@ -132,37 +132,56 @@ export function buildGrid(p: RolloutProgress, listed: 'all' | 'problems'): Dashb
   const rows: GridRow[] = p.waves.map((w) => {
     const mine = byWave.get(w.number) ?? [];
     const perRegion = new Map<string, Square[]>(w.regions.map((r) => [r, []]));
-    let restarted = 0;
-    let failed = 0;
-    let otherDone = 0;
-    let active = 0;
     for (const s of mine) {
       const list = perRegion.get(s.region) ?? [];
       if (!perRegion.has(s.region)) perRegion.set(s.region, list);
       list.push({ id: s.id, state: s.state, down: s.down });
-      if (s.state === 'restarted') restarted++;
-      else if (s.state === 'failed') failed++;
-      else if (FINISHED.has(s.state)) otherDone++;
-      else active++;
     }
-    // Counted squares: what the wave's counts say beyond what is listed.
-    const counted: Square[] = [];
-    const add = (state: SquareState, n: number): void => {
-      for (let i = 0; i < n; i++) counted.push({ id: '', state, down: false });
-    };
-    add('restarted', Math.max(0, w.restarted - restarted));
-    add('failed', Math.max(0, w.failed - failed));
-    add('not_started', Math.max(0, w.done - w.restarted - w.failed - otherDone));
     const omittedInFlight = w.number === current ? Math.max(0, p.inFlightOmitted ?? 0) : 0;
-    add('restarting', omittedInFlight);
-    add('pending', Math.max(0, w.size - Math.max(w.done, restarted + failed + otherDone) - active - omittedInFlight));
+    // Counted squares: what the counts say beyond what is listed — per region when the wave spans several
+    // (the progress gives their counts per region), else for the wave's one region.
     const single = w.regions.length === 1 ? w.regions[0]! : undefined;
-    if (single !== undefined) perRegion.get(single)!.push(...counted);
-    const cells = [...perRegion].map(([region, squares]) => cellOf(region, squares));
-    if (single === undefined && counted.length > 0) cells.push(cellOf(null, counted));
+    const cells: GridCell[] = [];
+    if (single !== undefined || !w.byRegion) {
+      const counted = countedSquares(w, mine, omittedInFlight);
+      if (single !== undefined) perRegion.get(single)!.push(...counted);
+      cells.push(...[...perRegion].map(([region, squares]) => cellOf(region, squares)));
+      if (single === undefined && counted.length > 0) cells.push(cellOf(null, counted));
+    } else {
+      // Omitted in-flight restarts (a very large wave) are not placed by region: they show as pending.
+      for (const [region, squares] of perRegion) {
+        const c = w.byRegion[region];
+        if (c) squares.push(...countedSquares(c, squares, 0));
+        cells.push(cellOf(region, squares));
+      }
+    }
     return { wave: w.number, status: w.status, size: w.size, cells };
   });
   return { regions, rows, listed };
+}
+
+/** Squares for the targets `counts` has beyond the `listed` ones: restarted, failed, other outcomes, in flight, pending. */
+function countedSquares(counts: { size: number; restarted: number; failed: number; done: number }, listed: ReadonlyArray<{ state: SquareState }>, omittedInFlight: number): Square[] {
+  let restarted = 0;
+  let failed = 0;
+  let otherDone = 0;
+  let active = 0;
+  for (const s of listed) {
+    if (s.state === 'restarted') restarted++;
+    else if (s.state === 'failed') failed++;
+    else if (FINISHED.has(s.state)) otherDone++;
+    else active++;
+  }
+  const counted: Square[] = [];
+  const add = (state: SquareState, n: number): void => {
+    for (let i = 0; i < n; i++) counted.push({ id: '', state, down: false });
+  };
+  add('restarted', Math.max(0, counts.restarted - restarted));
+  add('failed', Math.max(0, counts.failed - failed));
+  add('not_started', Math.max(0, counts.done - counts.restarted - counts.failed - otherDone));
+  add('restarting', omittedInFlight);
+  add('pending', Math.max(0, counts.size - Math.max(counts.done, restarted + failed + otherDone) - active - omittedInFlight));
+  return counted;
 }
 
 const ISSUE_RANK: Record<string, number> = { failed: 0, unknown: 1, skipped: 3, deferred: 4, not_started: 5, restarted: 6 };
