@@ -194,10 +194,17 @@ export function buildPlanReport(spec: RolloutSpec, inputs: PlanInputs): PlanRepo
     const last = i === plan.waves.length - 1;
     offset50 += expected.p50Ms + (last ? 0 : bakeMs);
     offset90 += expected.p90Ms + (last ? 0 : bakeMs);
-    // The watch reads one page per region and poll while the wave runs, not one call per instance.
+    // The watch reads one page per region and poll while restarts are in flight, not one call per instance,
+    // and nothing while the wave only waits for windows: the time busy is the schedule without the waits, plus
+    // the wave's first listing.
     let pages = 0;
     for (const n of countByRegion(w.targets).values()) pages += Math.max(1, Math.ceil(n / 100));
-    pollReads += Math.ceil(expected.p50Ms / pollMs) * pages;
+    const busy = waveDuration(
+      jobs.filter((j) => !j.never).map(({ releaseMs: _wait, ...j }) => j),
+      parallelism,
+      undefined,
+    );
+    pollReads += (Math.ceil(busy.p50Ms / pollMs) + 1) * pages;
     return wave;
   });
 
