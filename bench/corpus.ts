@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_KEY } from '../src/emulator';
-import { validateSpec } from '../src/planning/spec';
+import { validateSpec } from '../src/contracts/spec';
 import { StarRocksClient } from '../src/starrocks/client';
 import { staticCredentials } from '../src/starrocks/credentials';
 

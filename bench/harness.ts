@@ -3,7 +3,7 @@
  * process and fleet helpers it shares with the tests (test/support/).
  */
 import { waveLowerBoundMs } from '../src/planning/planner';
-import { resolveSize, type RolloutSpec } from '../src/planning/spec';
+import { resolveSize, type RolloutSpec } from '../src/contracts/spec';
 import type { RolloutReport } from '../src/contracts/rollout';
 import type { EmulatorRecord } from '../src/emulator';
 import { downIntervals } from '../src/emulator/invariants';

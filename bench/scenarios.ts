@@ -6,7 +6,7 @@
 import type { DurationDistribution } from '../src/emulator/schemas';
 import type { Emulator, EmulatorRecord } from '../src/emulator';
 import type { RolloutReport } from '../src/contracts/rollout';
-import type { RolloutSpecInput } from '../src/planning/spec';
+import type { RolloutSpecInput } from '../src/contracts/spec';
 import { fixedBatches, perInstancePolling } from './baselines';
 import { describeRuntime, type WorkerRuntime } from './build';
 import {

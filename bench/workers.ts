@@ -29,6 +29,8 @@ export interface WorkerTuning {
   bundlePath?: string;
   /** NODE_OPTIONS for the worker (the launcher passes it on), e.g. `--max-semi-space-size=4`. */
   nodeOptions?: string;
+  /** Other environment of the worker process, e.g. MALLOC_ARENA_MAX. */
+  env?: Record<string, string>;
 }
 
 export interface BenchWorker extends ChildWorker {
@@ -95,6 +97,7 @@ export async function spawnWorker(runtime: WorkerRuntime, opts: SpawnOptions): P
       STARWAVE_WORKER_HEAP_MB: String(heapMb),
       ...(tuning.maxCachedWorkflows !== undefined ? { STARWAVE_MAX_CACHED_WORKFLOWS: String(tuning.maxCachedWorkflows) } : {}),
       ...(tuning.nodeOptions ? { NODE_OPTIONS: tuning.nodeOptions } : {}),
+      ...tuning.env,
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

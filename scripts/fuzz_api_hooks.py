@@ -1,7 +1,7 @@
 """schemathesis hooks for scripts/fuzz-api.ts (loaded through SCHEMATHESIS_HOOKS=fuzz_api_hooks).
 
 The rollout spec has one rule JSON Schema cannot state, because it compares two fields: the poll interval must
-be shorter than the confirm timeout (src/planning/spec.ts crossFieldProblems). The document states it in words
+be shorter than the confirm timeout (src/contracts/spec.ts crossFieldProblems). The document states it in words
 and as `x-starwave-rule`; here generated cases whose body breaks it are dropped (in every phase: `filter_case`
 also runs for the coverage phase, `filter_body` does not), so the positive-data check judges only what the
 document can promise. Bodies that are not objects pass through untouched.
@@ -16,7 +16,7 @@ import schemathesis
 # keep theirs and must get the documented 400).
 ISSUED_PAGE_TOKENS = set(filter(None, os.environ.get("STARWAVE_FUZZ_PAGE_TOKENS", "").split(",")))
 
-# The spec's defaults (src/planning/spec.ts instancePolicySchema).
+# The spec's defaults (src/contracts/spec.ts instancePolicySchema).
 DEFAULT_POLL_INTERVAL_SECONDS = 10
 DEFAULT_CONFIRM_TIMEOUT_SECONDS = 1800
 

@@ -13,6 +13,7 @@
 //   env-in-config         src/ reads process.env only in src/config/env.ts: every setting has one schema.
 //   no-import-cli         no file outside src/cli imports src/cli: the CLI is a composition root, not a library.
 //   workflow-code         src/workflows is imported only by the worker (and tests): others use src/contracts.
+//   contracts-floor       src/contracts imports nothing of starwave's outside itself: every room may import it.
 //
 // A deliberate exception: `// lint-allow <rule>: <reason>` on the offending line or the line above it.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -240,6 +241,9 @@ for (const file of files) {
       const target = relative(root, resolve(root, dirname(file), specifier)).split(sep).join('/');
       if (!under(file, 'src/cli') && under(target, 'src/cli')) {
         report(file, lineOf(code, index), 'no-import-cli', `imports '${specifier}' from src/cli; move what is shared into a room both can import`);
+      }
+      if (under(file, 'src/contracts') && !under(target, 'src/contracts')) {
+        report(file, lineOf(code, index), 'contracts-floor', `imports '${specifier}' from outside src/contracts; move what both need into src/contracts`);
       }
       const workflowsAllowed = under(file, 'src/workflows') || under(file, 'src/worker') || typeOnly;
       if (!workflowsAllowed && under(target, 'src/workflows')) {

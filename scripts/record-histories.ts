@@ -17,7 +17,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate, approveUpdate } from '../src/contracts/messages';
 import { startDevServer } from '../src/devserver/temporal-cli';
 import { DEFAULT_KEY, startEmulator } from '../src/emulator';
-import { parseSpec, type RolloutSpecInput } from '../src/planning/spec';
+import { parseSpec, type RolloutSpecInput } from '../src/contracts/spec';
 import { staticCredentials } from '../src/starrocks/credentials';
 import { createStarwaveWorker } from '../src/worker/worker';
 import { workflowBundleFile } from '../test/support/processes';

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { version } from '../../package.json';
 import { ERROR_CODES } from '../contracts/errors';
 import { ROLLOUT_PHASES } from '../contracts/rollout';
-import { rolloutSpecSchema } from '../planning/spec';
+import { rolloutSpecSchema } from '../contracts/spec';
 import { LIST_STATUSES } from '../client/api-list';
 import { PATH_PARAMS, ROUTES, type RouteName } from './routes';
 import { CONTROL_BODIES, QUERY_SCHEMAS, SERVER_SET_FIELD } from './schemas';
@@ -27,9 +27,9 @@ type Json = Record<string, unknown>;
  * is the refinement's only stable name; a new or reworded refinement fails generation until it is listed here.
  */
 const REFINEMENTS: Record<string, Json> = {
-  // src/planning/spec.ts positiveSizeSchema and src/contracts/rollout.ts positiveSize: v !== 0 && v !== '0%'
+  // src/contracts/spec.ts positiveSizeSchema and src/contracts/rollout.ts positiveSize: v !== 0 && v !== '0%'
   'must be at least 1 (or a percentage above 0%)': { not: { enum: [0, '0%'] } },
-  // src/planning/spec.ts targets: instances.length + selectors.length > 0
+  // src/contracts/spec.ts targets: instances.length + selectors.length > 0
   'name at least one instance in targets.instances or one selector in targets.selectors': {
     anyOf: [
       { required: ['instances'], properties: { instances: { minItems: 1 } } },
@@ -40,7 +40,7 @@ const REFINEMENTS: Record<string, Json> = {
   'give concurrency and/or failureBudget': { anyOf: [{ required: ['concurrency'] }, { required: ['failureBudget'] }] },
 };
 
-/** validateSpec's cross-field checks (src/planning/spec.ts crossFieldProblems), at their JSON Schema paths. */
+/** validateSpec's cross-field checks (src/contracts/spec.ts crossFieldProblems), at their JSON Schema paths. */
 const CROSS_FIELD: Array<{ path: string[]; add: Json }> = [
   { path: ['properties', 'regions', 'properties', 'order'], add: { uniqueItems: true } },
   {

@@ -1,5 +1,5 @@
 /**
- * What each route accepts, as the zod schemas the server enforces: the rollout spec (src/planning/spec), the
+ * What each route accepts, as the zod schemas the server enforces: the rollout spec (src/contracts/spec), the
  * control messages (src/contracts/rollout) and the query parameters. The OpenAPI document is generated from
  * these same objects (src/api/openapi.ts), so a value valid by the document is a value the server accepts.
  *
@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { StarwaveError, type Problem } from '../contracts/errors';
 import { approveArgsSchema, cancelArgsSchema, controlBaseSchema, limitsPatchSchema, PROGRESS_DETAILS, skipArgsSchema, zodProblems } from '../contracts/rollout';
-import { REGION_ID, rolloutSpecSchema } from '../planning/spec';
+import { REGION_ID, rolloutSpecSchema } from '../contracts/spec';
 import { LIST_STATUSES } from '../client/api-list';
 import type { ControlRoute } from './routes';
 

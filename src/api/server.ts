@@ -11,7 +11,7 @@ import * as sw from '../client';
 import { listRolloutPage, type RolloutPage, type RolloutPageQuery } from '../client/api-list';
 import { StarwaveError, type Problem } from '../contracts/errors';
 import { WORKFLOW_TYPE, type RolloutReport } from '../contracts/rollout';
-import { validateSpec } from '../planning/spec';
+import { validateSpec } from '../contracts/spec';
 import { bearerTokenMatches, callerIdentity } from './auth';
 import { parseJsonBody, parseRequestTarget, readBody, type BodyValue } from './http';
 import { createListCache, type ListCacheOptions } from './list';

@@ -6,7 +6,7 @@
 import { RUN_FILTERS, type RunFilter } from '../client/list';
 import { StarwaveError } from '../contracts/errors';
 import { PROGRESS_DETAILS, type LimitsPatch, type ProgressDetail } from '../contracts/rollout';
-import { INSTANCE_ID, REGION_ID, sizeSchema, type Size } from '../planning/spec';
+import { INSTANCE_ID, REGION_ID, sizeSchema, type Size } from '../contracts/spec';
 import { cronProblem } from './cron';
 import type { ReportFormat } from './render/report';
 

@@ -9,7 +9,7 @@ import { loadEnv } from '../config/env';
 import { StarwaveError, formatProblemLines, type Problem } from '../contracts/errors';
 import type { ResolvedFleet } from '../planning/planner';
 import { unknownRegionProblems, unusedOrderProblems } from '../planning/regions';
-import type { RolloutSpec } from '../planning/spec';
+import type { RolloutSpec } from '../contracts/spec';
 import { REGION_HOSTS, parseEndpointOverrides } from '../starrocks/endpoints';
 
 export interface RegionSetting {

@@ -1,5 +1,5 @@
 /**
- * Reading a spec file (JSON or YAML): I/O here, validation in src/planning/spec (pure). Every problem is
+ * Reading a spec file (JSON or YAML): I/O here, validation in src/contracts/spec (pure). Every problem is
  * listed by path; nothing is started on a bad file.
  *
  * A spec file is untrusted input of bounded size: it must be a regular file (not a device, FIFO or folder, so
@@ -10,7 +10,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parseDocument, visit, isMap, isScalar, type Node } from 'yaml';
 import { StarwaveError } from '../contracts/errors';
-import { formatProblems, validateSpec, type RolloutSpec } from '../planning/spec';
+import { formatProblems, validateSpec, type RolloutSpec } from '../contracts/spec';
 
 /** 1 MiB: a 10,000-instance spec with every instance named by id is about 300 KiB. */
 export const SPEC_FILE_LIMIT_BYTES = 1024 * 1024;

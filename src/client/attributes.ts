@@ -6,7 +6,7 @@
 import type { SearchAttributePair } from '@temporalio/common';
 import { DEFAULT_TASK_QUEUE, loadEnv } from '../config/env';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
-import type { RolloutSpec } from '../planning/spec';
+import type { RolloutSpec } from '../contracts/spec';
 
 /** Workflow id prefix of scheduled runs; Temporal appends each run's scheduled time. */
 export function scheduledWorkflowIdPrefix(spec: Pick<RolloutSpec, 'name'>): string {

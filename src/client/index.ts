@@ -24,7 +24,7 @@ import { DEFAULT_TASK_QUEUE } from '../config/env';
 import { StarwaveError } from '../contracts/errors';
 import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate } from '../contracts/messages';
 import { WORKFLOW_TYPE, type ControlAck, type LimitsPatch, type ProgressDetail, type RolloutInput, type RolloutProgress, type RolloutReport } from '../contracts/rollout';
-import { parseSpec, rolloutWorkflowId, type RolloutSpec, type RolloutSpecInput } from '../planning/spec';
+import { parseSpec, rolloutWorkflowId, type RolloutSpec, type RolloutSpecInput } from '../contracts/spec';
 import { isSearchAttributeTooLarge, isUnknownSearchAttribute, searchAttributesOf, staticDetailsOf, taskQueueFromEnv } from './attributes';
 import { DEFAULT_CONTROL_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS, requireWorker, withDeadline } from './deadline';
 import { rootMessage, toStarwaveError } from './errors';

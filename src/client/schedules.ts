@@ -7,7 +7,7 @@
 import type { CalendarSpec, Client, ScheduleDescription, ScheduleExecutionResult, ScheduleSummary } from '@temporalio/client';
 import { StarwaveError } from '../contracts/errors';
 import { WORKFLOW_TYPE, type RolloutInput } from '../contracts/rollout';
-import { parseSpec, type RolloutSpec, type RolloutSpecInput } from '../planning/spec';
+import { parseSpec, type RolloutSpec, type RolloutSpecInput } from '../contracts/spec';
 import { scheduledWorkflowIdPrefix, searchAttributesOf, staticDetailsOf, taskQueueFromEnv } from './attributes';
 import { toStarwaveError } from './errors';
 

@@ -2,8 +2,8 @@
  * What crosses the boundary between the rollout workflow and its activities: inputs and results.
  * Plain JSON; never a secret (credentials and probe tokens live only in the worker).
  */
-import type { ResolvedFleet } from '../planning/planner';
-import type { RolloutSpec } from '../planning/spec';
+import type { ResolvedFleet } from './fleet';
+import type { RolloutSpec } from './spec';
 import type { ErrorClass } from './errors';
 import type { WaitCause } from './rollout';
 

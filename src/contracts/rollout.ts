@@ -5,8 +5,8 @@
  * Pure module (zod and types): imported by the workflow bundle, the client, the CLI and the API.
  */
 import { z } from 'zod';
-import type { PlanProblem, Target } from '../planning/planner';
-import { sizeSchema, type RolloutSpec } from '../planning/spec';
+import type { PlanProblem, Target } from './fleet';
+import { sizeSchema, type RolloutSpec } from './spec';
 import type { ErrorClass } from './errors';
 
 // ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@
  * Pure module: no Temporal, no Node built-ins; time arrives with every event.
  */
 import type { ControlAck, NotifyEventName, ProgressDetail, RolloutNotification, RolloutProgress, RolloutReport } from '../contracts/rollout';
-import { resolveBudget, resolveSize } from '../planning/spec';
+import { resolveBudget, resolveSize } from '../contracts/spec';
 import { applyControl, validateControl, type Rejection } from './control';
 import { failOnRefusedReads, onLaunchFailed, onLaunched } from './launches';
 import { advance, nextQueuedStartMs } from './lifecycle';

@@ -19,7 +19,7 @@ import type {
   WaitCause,
 } from '../contracts/rollout';
 import type { PlanProblem } from '../planning/planner';
-import type { RolloutSpec } from '../planning/spec';
+import type { RolloutSpec } from '../contracts/spec';
 
 /** Where one target is in its life. The first five hold a slot by themselves; finished ones may (`down`). */
 export type TargetState =

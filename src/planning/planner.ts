@@ -3,40 +3,11 @@
  * the ordered waves of a rollout. The rollout workflow calls it (so it must stay free of I/O, clock
  * and randomness) and `starwave plan` prints its result as a dry run.
  */
-import { resolveBudget, resolveSize, type RolloutSpec, type Size } from './spec';
+import type { PlanProblem, ResolvedFleet, Target } from '../contracts/fleet';
+import { resolveBudget, resolveSize, type RolloutSpec, type Size } from '../contracts/spec';
 
-export interface Target {
-  region: string;
-  instanceId: string;
-  instanceName?: string;
-}
-
-export interface ResolvedTarget extends Target {
-  /** Status seen when the fleet was resolved (informational; the restart re-checks it). */
-  status?: string;
-  /** Its own maintenance window (DescribeInstances MaintainablePeriod), e.g. `02:00-03:00`. */
-  maintainablePeriod?: string;
-  /** Expected restart duration from its own restart history (median, p90), when known. */
-  estimateMs?: number;
-  estimateP90Ms?: number;
-}
-
-export type PlanProblemKind = 'duplicate' | 'not_found' | 'excluded' | 'region_mismatch';
-
-export interface PlanProblem {
-  kind: PlanProblemKind;
-  region?: string;
-  instanceId: string;
-  message: string;
-}
-
-/** What resolving the spec's targets against the cloud produced. */
-export interface ResolvedFleet {
-  targets: ResolvedTarget[];
-  problems: PlanProblem[];
-  /** API reads spent resolving (pages of DescribeInstances). */
-  reads: number;
-}
+// What resolving produces is a contract (activities return it, progress and reports carry its parts).
+export type { PlanProblem, PlanProblemKind, ResolvedFleet, ResolvedTarget, Target } from '../contracts/fleet';
 
 export interface PlannedWave {
   /** 1-based wave number. */

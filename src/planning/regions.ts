@@ -5,7 +5,7 @@
  * emulator or another non-cloud target): exactly the regions it maps. Pure.
  */
 import type { Problem } from '../contracts/errors';
-import type { RolloutSpec } from './spec';
+import type { RolloutSpec } from '../contracts/spec';
 
 /** Every region a spec names, with the path where it is named. */
 export function namedRegions(spec: RolloutSpec): Array<{ path: string; region: string }> {

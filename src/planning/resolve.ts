@@ -4,7 +4,7 @@
  * `starwave plan` both run it, with the real client or a test double.
  */
 import type { PlanProblem, ResolvedFleet, ResolvedTarget } from './planner';
-import type { RolloutSpec, Selector } from './spec';
+import type { RolloutSpec, Selector } from '../contracts/spec';
 
 /** What resolution reads of an instance. */
 export interface InstanceSummary {

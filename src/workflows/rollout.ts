@@ -33,7 +33,7 @@ import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, 
 import type { ApproveArgs, CancelArgs, ControlAck, ControlBase, LimitsPatch, RolloutInput, RolloutReport, SkipArgs } from '../contracts/rollout';
 import { RolloutEngine, isPacked, phaseOf, packState, unpackState, type ControlEvent, type EngineCommand, type EngineEvent, type EngineState, type PackedState } from '../engine';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
-import { validateSpec } from '../planning/spec';
+import { validateSpec } from '../contracts/spec';
 import { workflowNow } from './clock';
 import { currentDetails } from './details';
 

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSpec } from '../../src/planning/spec';
+import { parseSpec } from '../../src/contracts/spec';
 import { fleet, startStack, type Stack } from '../support/stack';
 import { temporalAddress, uniqueId, uniqueTaskQueue } from '../support/temporal';
 import { spawnCli, stackEnv, waitFor } from './cli-support';

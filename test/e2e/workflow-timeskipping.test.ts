@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RolloutActivities } from '../../src/activities';
 import type { LaunchInput, LaunchResult, WatchInput, WatchResult } from '../../src/contracts/activities';
 import type { RolloutReport } from '../../src/contracts/rollout';
-import { parseSpec, type RolloutSpecInput } from '../../src/planning/spec';
+import { parseSpec, type RolloutSpecInput } from '../../src/contracts/spec';
 import { workflowBundle } from '../support/stack';
 import { timeSkippingEnvironment, uniqueId } from '../support/temporal';
 

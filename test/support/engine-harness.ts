@@ -8,7 +8,7 @@ import type { LaunchInput, LaunchResult, WatchInput, WatchObservation, WatchResu
 import type { RolloutReport } from '../../src/contracts/rollout';
 import { RolloutEngine, type EngineCommand, type EngineEvent } from '../../src/engine';
 import { STALE_AFTER_POLLS } from '../../src/engine/slots';
-import { resolveSize, type RolloutSpec } from '../../src/planning/spec';
+import { resolveSize, type RolloutSpec } from '../../src/contracts/spec';
 import { FILTERABLE_STATUSES, classifyInstanceStatus } from '../../src/starrocks/status';
 
 /** Statuses a DescribeInstances listing can show (the InstanceStatus filter), minus running. */

@@ -10,7 +10,7 @@ import { startEmulator, type Emulator, type EmulatorOptions, type EmulatorRecord
 import { drawDuration, mulberry32 } from '../../src/emulator/prng';
 import type { DurationDistribution, InstanceSeed } from '../../src/emulator/schemas';
 import type { RolloutInput } from '../../src/contracts/rollout';
-import { parseSpec, rolloutWorkflowId, type RolloutSpec, type RolloutSpecInput } from '../../src/planning/spec';
+import { parseSpec, rolloutWorkflowId, type RolloutSpec, type RolloutSpecInput } from '../../src/contracts/spec';
 
 
 export interface FleetOptions {

@@ -9,7 +9,7 @@ import { staticCredentials } from '../../src/starrocks/credentials';
 import { createStarwaveWorker, workflowsPath } from '../../src/worker/worker';
 import type { NotifierConfig } from '../../src/activities';
 import { rolloutWorkflow } from '../../src/workflows/rollout';
-import { parseSpec, rolloutWorkflowId, type RolloutSpecInput } from '../../src/planning/spec';
+import { parseSpec, rolloutWorkflowId, type RolloutSpecInput } from '../../src/contracts/spec';
 import type { RolloutInput, RolloutReport } from '../../src/contracts/rollout';
 import { closeClient, connectClient, connectWorkerConnection, uniqueId, uniqueTaskQueue } from './temporal';
 

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { buildOpenApi, jsonSchemaOf, openApiText, rolloutSchemaText } from '../../src/api/openapi';
 import { ROUTES } from '../../src/api/routes';
 import { CONTROL_BODIES, parseControlBody } from '../../src/api/schemas';
-import { validateSpec } from '../../src/planning/spec';
+import { validateSpec } from '../../src/contracts/spec';
 import { z } from 'zod';
 
 const root = resolve(__dirname, '..', '..');

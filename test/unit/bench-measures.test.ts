@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { EmulatorRecord, RestartRecord, TransitionRecord } from '../../src/emulator';
 import { exactlyOnce, listScheduleMs, lowerBoundMs, reportWaves, makeFleet, makespanFromRecord, orchestrationOverhead, readUsage, readsPerInstance, withRestartHistory } from '../../bench/harness';
 import { badSpecs } from '../../bench/faults';
-import { validateSpec } from '../../src/planning/spec';
+import { validateSpec } from '../../src/contracts/spec';
 
 let seq = 0;
 function restart(instanceId: string, tMs: number, plannedDurationMs: number): RestartRecord {

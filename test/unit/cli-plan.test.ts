@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlanReport, waveDuration, type PlanInputs, type RestartEstimate } from '../../src/cli/plan/model';
 import { gatherPlan, type PlanReader } from '../../src/cli/plan/fetch';
 import { renderPlan } from '../../src/cli/render/plan';
-import { parseSpec, type RolloutSpecInput } from '../../src/planning/spec';
+import { parseSpec, type RolloutSpecInput } from '../../src/contracts/spec';
 import type { ResolvedTarget } from '../../src/planning/planner';
 import { StarRocksApiError } from '../../src/starrocks/errors';
 

@@ -14,7 +14,7 @@ import { describeFailure } from '../../src/cli/failure';
 import { buildProgram } from '../../src/cli/main';
 import { resetEnvCache } from '../../src/config/env';
 import { StarwaveError } from '../../src/contracts/errors';
-import { SpecValidationError } from '../../src/planning/spec';
+import { SpecValidationError } from '../../src/contracts/spec';
 
 const root = join(__dirname, '..', '..');
 

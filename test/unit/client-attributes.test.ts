@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { isSearchAttributeTooLarge, isUnknownSearchAttribute, searchAttributesOf } from '../../src/client';
 import { SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
-import { parseSpec } from '../../src/planning/spec';
+import { parseSpec } from '../../src/contracts/spec';
 
 const regionsValue = (regions: string[]): string[] => {
   const spec = parseSpec({ name: 'many-regions', targets: { selectors: [{ regions }] } });

@@ -3,7 +3,7 @@
  * region's own (a single-region wave with perRegion 2 runs two at a time whatever the global limit says).
  */
 import { describe, expect, it } from 'vitest';
-import { parseSpec } from '../../src/planning/spec';
+import { parseSpec } from '../../src/contracts/spec';
 import { Harness } from '../support/engine-harness';
 
 const MIN = 60_000;

@@ -16,7 +16,7 @@ import { describe, expect, it, vi } from 'vitest';
 vi.setConfig({ testTimeout: 120_000 });
 import { RolloutEngine } from '../../src/engine';
 import type { TargetRec } from '../../src/engine/state';
-import { parseSpec, type RolloutSpec } from '../../src/planning/spec';
+import { parseSpec, type RolloutSpec } from '../../src/contracts/spec';
 import { Harness, TRANSITIONS, Violation } from '../support/engine-harness';
 
 const REGIONS = ['cn-hangzhou', 'cn-shanghai', 'cn-beijing'];

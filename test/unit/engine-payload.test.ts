@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 // Property tests run thousands of sequences: on a loaded 2-core machine they need more than the default 5 s.
 vi.setConfig({ testTimeout: 120_000 });
 import { RolloutEngine, packState, unpackState, type EngineState } from '../../src/engine';
-import { parseSpec } from '../../src/planning/spec';
+import { parseSpec } from '../../src/contracts/spec';
 
 const LIMIT = 2 * 1024 * 1024;
 const N = 10_000;

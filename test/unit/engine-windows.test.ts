@@ -11,7 +11,7 @@ import { describe, expect, it, vi } from 'vitest';
 // Property tests run thousands of sequences: on a loaded 2-core machine they need more than the default 5 s.
 vi.setConfig({ testTimeout: 120_000 });
 import { RolloutEngine, earliestStart, localMinuteOfDay, parsePeriod, windowAt } from '../../src/engine';
-import { parseSpec } from '../../src/planning/spec';
+import { parseSpec } from '../../src/contracts/spec';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planRollout, waveLowerBoundMs, waveSizes, type ResolvedFleet } from '../../src/planning/planner';
-import { parseSpec, resolveBudget, resolveSize, validateSpec, type RolloutSpecInput } from '../../src/planning/spec';
+import { parseSpec, resolveBudget, resolveSize, validateSpec, type RolloutSpecInput } from '../../src/contracts/spec';
 
 const id = (n: number): string => `c-${n.toString(16).padStart(16, '0')}`;
 const fleetOf = (counts: Record<string, number>): ResolvedFleet => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StarwaveError } from '../../src/contracts/errors';
 import { loadSpecFile, parseSpecText, readSpecBytes, SPEC_FILE_LIMIT_BYTES } from '../../src/cli/spec-file';
-import { PROBLEMS_LISTED } from '../../src/planning/spec';
+import { PROBLEMS_LISTED } from '../../src/contracts/spec';
 
 const dir = mkdtempSync(join(tmpdir(), 'starwave-spec-file-'));
 const file = (name: string, content: string | Buffer): string => {

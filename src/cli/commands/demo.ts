@@ -16,7 +16,7 @@ import { startRollout } from '../../client';
 import { EXIT, type ExitCode } from '../../contracts/errors';
 import type { DevServer } from '../../devserver/temporal-cli';
 import type { Emulator } from '../../emulator';
-import type { RolloutSpecInput } from '../../planning/spec';
+import type { RolloutSpecInput } from '../../contracts/spec';
 import { act, arg, examples } from '../context';
 import { parsePositiveInt } from '../flags';
 import { follow } from '../follow';

@@ -10,7 +10,7 @@ import type { TemporalTarget } from '../../client/connection';
 import { EXIT, type ExitCode } from '../../contracts/errors';
 import type { Problem } from '../../contracts/errors';
 import { resolveTargets } from '../../planning/resolve';
-import type { RolloutSpec } from '../../planning/spec';
+import type { RolloutSpec } from '../../contracts/spec';
 import { act, arg, callerIdentity, examples, jsonOption, print, stdio, targetOf, taskQueueOf, taskQueueOption, withClient, type Io } from '../context';
 import { describeFailure } from '../failure';
 import { parseIsoTime, parseReportFormat } from '../flags';

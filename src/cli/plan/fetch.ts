@@ -9,7 +9,7 @@ import type { ErrorClass } from '../../contracts/errors';
 import { percentiles } from '../../engine/eta';
 import type { ResolvedFleet } from '../../planning/planner';
 import { resolveTargets, type FleetReader } from '../../planning/resolve';
-import type { RolloutSpec } from '../../planning/spec';
+import type { RolloutSpec } from '../../contracts/spec';
 import type { RestartHistory, RestartHistoryQuery } from '../../starrocks/client';
 import { StarRocksApiError } from '../../starrocks/errors';
 import { withRetries, type RetryOptions } from '../../starrocks/retry';

@@ -11,7 +11,7 @@ import type { Problem } from '../../contracts/errors';
 import { listScheduleMs, longestFirst } from '../../engine/eta';
 import { earliestStart, parsePeriod, regionTimeZone, windowAt } from '../../engine/windows';
 import { countByRegion, planRollout, type PlanProblem, type ResolvedFleet } from '../../planning/planner';
-import { rolloutWorkflowId, type RolloutSpec } from '../../planning/spec';
+import { rolloutWorkflowId, type RolloutSpec } from '../../contracts/spec';
 import { plural } from '../render/format';
 
 export interface RestartEstimate {

@@ -5,8 +5,8 @@
  * Pure module: safe to import from workflow code (no Node built-ins, no I/O).
  */
 import { z } from 'zod';
-import { StarwaveError } from '../contracts/errors';
-import { NOTIFY_EVENTS } from '../contracts/notify-events';
+import { StarwaveError } from './errors';
+import { NOTIFY_EVENTS } from './notify-events';
 
 /** A count (`3`) or a percentage string (`"10%"`). */
 export const sizeSchema = z.union([
