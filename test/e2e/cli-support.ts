@@ -57,8 +57,17 @@ export function cli(args: string[], env: Record<string, string | undefined>, tim
 }
 
 /** A CLI process to interact with (signals); `output()` is what it printed so far. */
-export function spawnCli(args: string[], env: Record<string, string | undefined>): { child: ChildProcess; output: () => { stdout: string; stderr: string }; exited: Promise<number> } {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `entry: 'source'` runs src/cli/main.ts through tsx without the launcher, so the worker bundles src/workflows
+ * itself whether or not `npm run build` left a prebuilt bundle in dist/ (CI builds before it tests).
+ */
+export function spawnCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  opts: { entry?: 'launcher' | 'source' } = {},
+): { child: ChildProcess; output: () => { stdout: string; stderr: string }; exited: Promise<number> } {
+  const entry = opts.entry === 'source' ? ['--require', 'tsx/cjs', join(root, 'src', 'cli', 'main.ts')] : [bin];
+  const child = spawn(process.execPath, [...entry, ...args], { cwd: root, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,5 +1,6 @@
 /**
- * `starwave worker` as a real process (bin/starwave.js, launcher and all) on the run's dev server:
+ * `starwave worker` as a real process (src/cli/main.ts, so that it bundles the workflows itself even where
+ * `npm run build` left a prebuilt bundle) on the run's dev server:
  * one WARN line when no credential source resolves (naming the variables, never a value), webpack's
  * statistics only at DEBUG, and failure lines that carry the failure's message with secrets redacted.
  */
@@ -40,7 +41,7 @@ type Line = { level: string; msg: string; [k: string]: unknown };
 const lines = (stderr: string): Line[] => stderr.split('\n').flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as Line] : []));
 
 async function worker(env: Record<string, string | undefined>) {
-  const p = spawnCli(['worker'], env);
+  const p = spawnCli(['worker'], { ...env, STARWAVE_WORKFLOW_BUNDLE: undefined }, { entry: 'source' });
   await waitFor(() => (p.output().stderr.includes('starwave worker polling task queue') ? true : undefined), 'the worker to poll', 60_000);
   return {
     ...p,
