@@ -8,21 +8,11 @@
 import type { Client } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { StarwaveError } from '../contracts/errors';
-import { WORKFLOW_TYPE } from '../contracts/rollout';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
-import { LIST_STATUSES, type ListStatus, type RolloutListItem } from './index';
+import { BASE_QUERY, STATUS_QUERY, type ListStatus, type RolloutListItem } from './list';
 import { toStarwaveError } from './errors';
 
-export { LIST_STATUSES, type ListStatus } from './index';
-
-const STATUS_QUERY: Record<ListStatus, string> = {
-  running: 'Running',
-  completed: 'Completed',
-  failed: 'Failed',
-  terminated: 'Terminated',
-  cancelled: 'Canceled',
-  timed_out: 'TimedOut',
-};
+export { LIST_STATUSES, type ListStatus } from './list';
 
 export interface RolloutPageQuery {
   status?: ListStatus;
@@ -51,7 +41,7 @@ export interface RolloutPage {
 
 /** The visibility query of a page (names are validated by the caller; quotes are removed regardless). */
 export function rolloutListQuery(q: Pick<RolloutPageQuery, 'status' | 'name' | 'region'>): string {
-  let query = `WorkflowType='${WORKFLOW_TYPE}' AND ExecutionStatus!='ContinuedAsNew'`;
+  let query = BASE_QUERY;
   if (q.status) query += ` AND ExecutionStatus='${STATUS_QUERY[q.status]}'`;
   if (q.name) query += ` AND ${SEARCH_ATTRIBUTES.name.name}='${q.name.replace(/['"\\]/g, '')}'`;
   if (q.region) query += ` AND ${SEARCH_ATTRIBUTES.regions.name}='${q.region.replace(/['"\\]/g, '')}'`;

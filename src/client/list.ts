@@ -20,7 +20,8 @@ export interface RolloutListItem {
 
 export const LIST_STATUSES = ['running', 'completed', 'failed', 'terminated', 'cancelled', 'timed_out'] as const;
 export type ListStatus = (typeof LIST_STATUSES)[number];
-const STATUS_QUERY: Record<ListStatus, string> = {
+/** Temporal's ExecutionStatus value of each listed status. */
+export const STATUS_QUERY: Record<ListStatus, string> = {
   running: 'Running',
   completed: 'Completed',
   failed: 'Failed',
@@ -29,7 +30,8 @@ const STATUS_QUERY: Record<ListStatus, string> = {
   timed_out: 'TimedOut',
 };
 
-const BASE_QUERY = `WorkflowType='${WORKFLOW_TYPE}' AND ExecutionStatus!='ContinuedAsNew'`;
+/** Rollouts only, and a continued-as-new chain as one run (its open or last run). */
+export const BASE_QUERY = `WorkflowType='${WORKFLOW_TYPE}' AND ExecutionStatus!='ContinuedAsNew'`;
 
 /** Runs of rollouts from Temporal visibility, newest first (continued-as-new runs are one run). */
 export async function listRollouts(client: Client, opts: { status?: ListStatus; limit?: number; workflowId?: string } = {}): Promise<RolloutListItem[]> {
