@@ -7,6 +7,7 @@
  *   npm run bench -- --sizes 1000 --out /tmp/b.md  # some sizes only
  *   npm run bench -- --only footprint              # idle RSS and CLI start times only
  *   npm run bench -- --only scenarios --scenario 1000-lognormal-history   # named scenarios only
+ *   npm run bench -- --only scenarios --sizes 10000 --variant 'compiled, defaults;tsx, defaults'  # named variants only
  *   npm run bench -- --smoke                       # CI: 20 instances, result in $TMPDIR unless --out
  *   npm run bench -- --runtime tsx                 # scenarios on tsx instead of compiled code
  *   npm run bench -- --temporal 127.0.0.1:7233     # reuse a running server instead of starting one
@@ -18,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { compiledRuntime, describeRuntime, leanWorkflowBundle, type WorkerRuntime } from './build';
 import { measureCli, measureIdle, type CliTiming, type IdleRow } from './footprint';
-import { ROOT, machineInfo, ownDevServer } from './harness';
+import { ROOT, machineInfo, ownDevServer, watchLoad } from './harness';
 import { renderMarkdown, type BenchData, type Meta } from './render-bench';
 import { describeDuration, runScenario, scenariosFor, type Row } from './scenarios';
 
@@ -50,7 +51,10 @@ async function main(): Promise<void> {
   const out = resolve(arg('--out') ?? (smoke ? join(tmpdir(), 'starwave-bench-smoke.md') : join(ROOT, 'docs/benchmarks.md')));
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-  const compiled = (await compiledRuntime(log)).runtime;
+  const load = watchLoad();
+  // --compiled-root <dir>: a compiled package layout built elsewhere (e.g. another commit, to bisect a regression).
+  const compiledRoot = arg('--compiled-root');
+  const compiled: WorkerRuntime & { kind: 'dist' } = compiledRoot ? { kind: 'dist', root: resolve(compiledRoot) } : (await compiledRuntime(log)).runtime;
   const tsx: WorkerRuntime = { kind: 'tsx' };
   const leanBundlePath = smoke ? undefined : await leanWorkflowBundle(log);
   const existing = arg('--temporal');
@@ -75,6 +79,7 @@ async function main(): Promise<void> {
           { label: 'compiled, bundle without embedded sources, semi-space 4 MiB', runtime: compiled, tuning: { bundlePath: leanBundlePath!, nodeOptions: '--max-semi-space-size=4' } },
         ],
         10_000,
+        2,
         log,
       );
       log('footprint: CLI start times');
@@ -82,11 +87,12 @@ async function main(): Promise<void> {
     }
     if (only !== 'footprint') {
       const named = arg('--scenario')?.split(',');
+      const variantFilter = arg('--variant')?.split(';');
       const chosen = scenariosFor(sizes, smoke).filter((s) => !named || named.includes(s.name));
       if (named && chosen.length !== named.length) throw new Error(`--scenario: unknown name among ${named.join(', ')}`);
       for (const s of chosen) {
         log(`scenario ${s.name} (${s.size} instances, ${describeDuration(s.duration)}, C=${s.concurrency})`);
-        rows.push(...(await runScenario({ address, runtimes: { tsx, compiled }, defaultRuntime: runtimeFlag, ...(leanBundlePath ? { leanBundlePath } : {}), log }, s)));
+        rows.push(...(await runScenario({ address, runtimes: { tsx, compiled }, defaultRuntime: runtimeFlag, ...(variantFilter ? { variantFilter } : {}), ...(arg('--rounds') ? { rounds: Number(arg('--rounds')) } : {}), ...(leanBundlePath ? { leanBundlePath } : {}), log }, s)));
       }
     }
   } finally {
@@ -106,6 +112,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     commit,
     runtimes: { compiled: describeRuntime(compiled), default: runtimeFlag === 'tsx' ? describeRuntime(tsx) : describeRuntime(compiled) },
+    load: load.stop(),
   };
   const data: BenchData = { meta, rows, ...(idle ? { idle } : {}), ...(cli ? { cli } : {}) };
   mkdirSync(dirname(out), { recursive: true });

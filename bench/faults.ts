@@ -25,7 +25,7 @@ import { responseCorpus, specCorpus, type CorpusResult } from './corpus';
 import { cliCorpus, httpCorpus } from './corpus-surfaces';
 import { renderReliability, type ClusterResult, type FaultData } from './fault-render';
 import { SECRETS, apiFaultRun, crashRun, skewRun, type FaultContext, type RunResult } from './fault-runs';
-import { ROOT, connectTemporal, machineInfo, ownDevServer } from './harness';
+import { ROOT, connectTemporal, machineInfo, ownDevServer, watchLoad } from './harness';
 
 export { badSpecs } from './corpus';
 
@@ -51,6 +51,7 @@ function earlierCluster(jsonFile: string): ClusterResult | undefined {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const load = watchLoad();
   const out = resolve(flag('--out') ?? join(ROOT, 'docs/reliability.md'));
   const only = flag('--only');
   if (only !== undefined && only !== 'corpus' && only !== 'cluster') throw new Error(`--only takes "corpus" or "cluster" (got ${only}).`);
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
   const commit = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
   const args = process.argv.slice(2).filter((a, i, all) => a !== '--out' && all[i - 1] !== '--out');
   const data: FaultData = {
-    meta: { machine: await machineInfo(), date: new Date().toISOString(), commit, seconds: (Date.now() - started) / 1000, command: `npm run faults${args.length ? ` -- ${args.join(' ')}` : ''}`, runtime: describeRuntime(runtime) },
+    meta: { machine: await machineInfo(), date: new Date().toISOString(), commit, seconds: (Date.now() - started) / 1000, command: `npm run faults${args.length ? ` -- ${args.join(' ')}` : ''}`, runtime: describeRuntime(runtime), load: load.stop() },
     runs,
     ...(cluster ? { cluster } : {}),
     corpus,

@@ -15,6 +15,7 @@ import { spawnWorker, type WorkerTuning } from './workers';
 
 export interface IdleRow {
   label: string;
+  round?: number;
   runtime: string;
   command: string;
   /** Peak RSS of the worker process, MiB. */
@@ -34,10 +35,10 @@ export interface IdleVariant {
   entry?: 'bin' | 'main';
 }
 
-/** Starts each worker on an empty task queue, lets it poll for `settleMs`, reads /proc. One at a time. */
-export async function measureIdle(address: string, variants: readonly IdleVariant[], settleMs: number, log: (line: string) => void): Promise<IdleRow[]> {
+/** Starts each worker on an empty task queue, lets it poll for `settleMs`, reads /proc. One at a time, `rounds` rounds. */
+export async function measureIdle(address: string, variants: readonly IdleVariant[], settleMs: number, rounds: number, log: (line: string) => void): Promise<IdleRow[]> {
   const rows: IdleRow[] = [];
-  for (const v of variants) {
+  for (let round = 1; round <= rounds; round++) for (const v of variants) {
     const began = Date.now();
     const worker = await spawnWorker(v.runtime, { address, taskQueue: `bench-idle-${uniqueSuffix()}`, endpoints: {}, logLevel: 'WARN', ...(v.tuning ? { tuning: v.tuning } : {}), ...(v.entry ? { entry: v.entry } : {}) });
     const readyMs = Date.now() - began;
@@ -59,7 +60,7 @@ export async function measureIdle(address: string, variants: readonly IdleVarian
         : v.entry === 'main'
           ? 'node --max-old-space-size=160 dist/worker/main.js'
           : `${env}node bin/starwave.js worker${v.tuning?.maxActivities ? ` --max-activities ${v.tuning.maxActivities}` : ''}`;
-    rows.push({ label: v.label, runtime: describeRuntime(v.runtime), command, peakRssMiB: u.peakRssMiB, ...(launcher !== undefined ? { launcherPeakRssMiB: launcher } : {}), cpuS: u.cpuMs / 1000, readyMs });
+    rows.push({ label: v.label, round, runtime: describeRuntime(v.runtime), command, peakRssMiB: u.peakRssMiB, ...(launcher !== undefined ? { launcherPeakRssMiB: launcher } : {}), cpuS: u.cpuMs / 1000, readyMs });
     log(`  idle ${v.label}: worker ${u.peakRssMiB.toFixed(0)} MiB${launcher !== undefined ? ` (+ launcher ${launcher.toFixed(0)} MiB)` : ''}, ${(u.cpuMs / 1000).toFixed(1)} s CPU, ready after ${readyMs} ms`);
   }
   return rows;

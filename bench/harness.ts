@@ -2,6 +2,7 @@
  * The benchmark's measures, computed from the emulator's record (pure), plus re-exports of the
  * process and fleet helpers it shares with the tests (test/support/).
  */
+import { loadavg } from 'node:os';
 import { waveLowerBoundMs } from '../src/planning/planner';
 import { resolveSize, type RolloutSpec } from '../src/contracts/spec';
 import type { RolloutReport } from '../src/contracts/rollout';
@@ -183,11 +184,69 @@ export function withRestartHistory(fleet: Fleet, opts: RestartHistoryOptions): F
   };
 }
 
+export interface WorkflowTaskTimes {
+  /** Workflow tasks completed (started → completed pairs). */
+  tasks: number;
+  /** Longest started → completed, ms (the worker's time on one activation, plus its round trip). */
+  maxMs: number;
+  p99Ms: number;
+  /** Tasks that timed out or failed (a worker too slow, or killed, on one activation). */
+  timedOut: number;
+  failed: number;
+  /** The distinct failure messages of failed workflow tasks (first few). */
+  failures?: string[];
+}
+
+type HistoryLike = { events?: Array<{ eventTime?: { seconds?: unknown; nanos?: number | null } | null; workflowTaskStartedEventAttributes?: unknown; workflowTaskCompletedEventAttributes?: unknown; workflowTaskTimedOutEventAttributes?: unknown; workflowTaskFailedEventAttributes?: { cause?: unknown; failure?: { message?: string | null } | null } | null }> | null };
+
+/** From histories: how long the worker took on each workflow task (activation), and how many timed out or failed. */
+export function workflowTaskTimes(histories: readonly HistoryLike[]): WorkflowTaskTimes {
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+  const durations: number[] = [];
+  let timedOut = 0;
+  let failed = 0;
+  const failures: string[] = [];
+  for (const h of histories) {
+    let startedAt: number | undefined;
+    for (const e of h.events ?? []) {
+      if (e.workflowTaskStartedEventAttributes) startedAt = ms(e.eventTime);
+      else if (e.workflowTaskCompletedEventAttributes && startedAt !== undefined) {
+        durations.push(ms(e.eventTime) - startedAt);
+        startedAt = undefined;
+      } else if (e.workflowTaskTimedOutEventAttributes) timedOut++;
+      else if (e.workflowTaskFailedEventAttributes) {
+        failed++;
+        const a = e.workflowTaskFailedEventAttributes;
+        const text = `${String(a.cause ?? '')}: ${a.failure?.message ?? ''}`.slice(0, 200);
+        if (failures.length < 3 && !failures.includes(text)) failures.push(text);
+      }
+    }
+  }
+  durations.sort((a, b) => a - b);
+  return { tasks: durations.length, maxMs: durations.at(-1) ?? 0, p99Ms: durations[Math.min(durations.length - 1, Math.floor(durations.length * 0.99))] ?? 0, timedOut, failed, ...(failures.length ? { failures } : {}) };
+}
+
 /** Calls by action divided by the number of instances. */
 export function callsPerInstance(record: EmulatorRecord, instances: number): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [action, n] of Object.entries(record.stats.callsByAction)) out[action] = n / Math.max(1, instances);
   return out;
+}
+
+/**
+ * Samples the 1-minute load average every 5 s until stopped: the machine is shared (other sessions run
+ * their suites), so a run says how busy it was. Returns mean and max of the samples.
+ */
+export function watchLoad(): { stop(): { mean: number; max: number; samples: number } } {
+  const samples: number[] = [loadavg()[0]!];
+  const timer = setInterval(() => samples.push(loadavg()[0]!), 5_000);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      return { mean: samples.reduce((a, b) => a + b, 0) / samples.length, max: Math.max(...samples), samples: samples.length };
+    },
+  };
 }
 
 export async function machineInfo(): Promise<string> {

@@ -12,8 +12,8 @@ export type Meta = {
   commit: string;
   /** How the compiled runtime was obtained (checkout dist/ or a private build) and the default runtime of scenarios. */
   runtimes?: { compiled: string; default: string };
-  /** Older files: one idle figure. */
-  idleWorker?: { cpuS: number; peakRssMiB: number };
+  /** 1-minute load average during the run (2 cores: above 2 the processes waited for CPU). */
+  load?: { mean: number; max: number; samples: number };
 };
 
 export interface BenchData {
@@ -27,7 +27,7 @@ const f0 = (n: number | undefined): string => (n === undefined || Number.isNaN(n
 const f1 = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(1));
 const f2 = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(2));
 const MB = 1.048576; // MiB → MB
-const who = (r: Row): string => (r.runner === 'starwave' ? `starwave: ${r.variant ?? 'spec defaults'}` : r.runner);
+const who = (r: Row): string => (r.runner === 'starwave' ? `starwave: ${r.variant ?? 'spec defaults'}${r.round ? ` (round ${r.round})` : ''}` : r.runner);
 const okCell = (r: Row): string => (r.ok ? 'yes' : `**no**${r.error ? `: ${r.error.replace(/\|/g, '/').slice(0, 120)}` : ''}`);
 const ops = (r: Row): string =>
   Object.entries(r.callsPerInstance)
@@ -35,6 +35,7 @@ const ops = (r: Row): string =>
     .sort()
     .map(([k, v]) => `${k} ${v.toFixed(2)}`)
     .join(', ');
+const taskCell = (r: Row): string => (r.workflowTasks ? `${f0(r.workflowTasks.maxMs)} (${r.workflowTasks.timedOut} / ${r.workflowTasks.failed})` : '–');
 const table = (head: string[], align: string[], body: string[][]): string =>
   [`| ${head.join(' | ')} |`, `|${align.join('|')}|`, ...body.map((cells) => `| ${cells.join(' | ')} |`)].join('\n');
 
@@ -68,6 +69,10 @@ const METHOD = `## Method
 - **running → next launch**: from an instance turning running (restarting→running in the record) to the next restart
   taking effect (each freed slot matched to the next restart, in record order).
 - **start → first restart**: from starting the rollout (resolve, estimate look-ups, leases) to the first restart.
+- **longest workflow task**: from the rollout's histories, the longest WorkflowTaskStarted → WorkflowTaskCompleted
+  (the worker's time on one activation plus its round trip), and how many workflow tasks timed out or failed (with the
+  failure causes in docs/benchmarks.json). The SDK stops an
+  activation after 5 s (isolateExecutionTimeout) and the server times a task out after 10 s.
 - **history events/inst**: Σ history length of the rollout's runs (continue-as-new included) ÷ N; max
   events/execution also includes the lease registry.
 - **Idle worker**: started on an empty task queue, polling, no work, for 10 s; peak RSS and CPU from /proc.
@@ -142,20 +147,39 @@ function footprint(data: BenchData): string {
     out.push('### Idle worker (started, polling an empty task queue for 10 s)\n');
     out.push(
       table(
-        ['worker', 'command', 'peak RSS MiB (MB)', 'launcher peak RSS MiB', 'CPU s', 'spawn → polling ms'],
+        ['worker', 'command', 'peak RSS MiB, each run (MB of the highest)', 'launcher peak RSS MiB', 'CPU s', 'spawn → polling ms'],
         ['---', '---', '---:', '---:', '---:', '---:'],
-        idle.map((r) => [r.label, `\`${r.command}\``, `${f0(r.peakRssMiB)} (${f0(r.peakRssMiB * MB)})`, f0(r.launcherPeakRssMiB), f1(r.cpuS), f0(r.readyMs)]),
+        groups(idle, (r) => r.label).map(([label, rs]) => [
+          label,
+          `\`${rs[0]!.command}\``,
+          `${rs.map((r) => f0(r.peakRssMiB)).join(', ')} (${f0(Math.max(...rs.map((r) => r.peakRssMiB)) * MB)})`,
+          rs.map((r) => f0(r.launcherPeakRssMiB)).join(', '),
+          rs.map((r) => f1(r.cpuS)).join(', '),
+          rs.map((r) => f0(r.readyMs)).join(', '),
+        ]),
       ),
     );
   }
   const big = data.rows.filter((r) => r.runner === 'starwave' && r.size >= 10_000);
   if (big.length) {
-    out.push(`\n### ${big[0]!.scenario}: ${big[0]!.size} instances, ${big[0]!.duration}, C=${big[0]!.concurrency}, waves ${big[0]!.waves}\n`);
+    const b = big[0]!;
+    const rounds = Math.max(...big.map((r) => r.round ?? 1));
+    out.push(`\n### ${b.scenario}: ${b.size} instances, ${b.duration}, C=${b.concurrency}, waves ${b.waves}${rounds > 1 ? `; ${rounds} rounds, every variant once per round, figures listed per round` : ''}\n`);
     out.push(
       table(
-        ['worker', 'ok', 'peak RSS MiB (MB)', 'launcher MiB', 'worker CPU s', 'makespan s', 'running → next launch median / p95 ms', 'max events/execution (executions)'],
-        ['---', '---', '---:', '---:', '---:', '---:', '---:', '---:'],
-        big.map((r) => [r.variant ?? '', okCell(r), `${f0(r.workerPeakRssMiB)} (${f0((r.workerPeakRssMiB ?? 0) * MB)})`, f0(r.launcherPeakRssMiB), f1(r.workerCpuS), f1(r.makespanMs / 1000), `${f0(r.overheadMedianMs)} / ${f0(r.overheadP95Ms)}`, `${r.maxHistoryPerExecution ?? '–'} (${r.executions ?? '–'})`]),
+        ['worker', 'ok', 'peak RSS MiB (MB of the highest)', 'launcher MiB', 'worker CPU s', 'makespan s', 'running → next launch median ms', 'longest workflow task ms (timed out / failed tasks)', 'max events/execution'],
+        ['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:'],
+        groups(big, (r) => r.variant ?? '').map(([label, rs]) => [
+          label,
+          rs.map(okCell).join(', '),
+          `${rs.map((r) => f0(r.workerPeakRssMiB)).join(', ')} (${f0(Math.max(...rs.map((r) => r.workerPeakRssMiB ?? 0)) * MB)})`,
+          rs.map((r) => f0(r.launcherPeakRssMiB)).join(', '),
+          rs.map((r) => f1(r.workerCpuS)).join(', '),
+          rs.map((r) => f1(r.makespanMs / 1000)).join(', '),
+          rs.map((r) => f0(r.overheadMedianMs)).join(', '),
+          rs.map(taskCell).join(', '),
+          rs.map((r) => String(r.maxHistoryPerExecution ?? '–')).join(', '),
+        ]),
       ),
     );
   }
@@ -171,22 +195,53 @@ function footprint(data: BenchData): string {
     );
   }
   const goals: string[] = [];
-  const compiledIdle = idle.find((r) => r.label.startsWith('compiled') && !r.label.includes('main.js'));
-  if (compiledIdle) goals.push(`- Idle worker ≤ 150 MB on compiled code: ${f0(compiledIdle.peakRssMiB * MB)} MB (${compiledIdle.label}) → ${compiledIdle.peakRssMiB * MB <= 150 ? 'met' : '**missed**'}.`);
-  const compiledBig = big.find((r) => r.variant === 'compiled, defaults');
-  if (compiledBig) goals.push(`- Worker ≤ 300 MB at 10,000 on compiled code: ${f0((compiledBig.workerPeakRssMiB ?? 0) * MB)} MB (defaults) → ${(compiledBig.workerPeakRssMiB ?? 0) * MB <= 300 ? 'met' : '**missed**'}.`);
+  // Goals are judged on the highest figure of the rounds, and for every variant that reaches them.
+  const highest = (xs: number[]): number => Math.max(...xs) * MB;
+  const idleOf = groups(idle, (r) => r.label).map(([label, rs]) => ({ label, mb: highest(rs.map((r) => r.peakRssMiB)) }));
+  const bigOf = groups(big, (r) => r.variant ?? '').map(([label, rs]) => ({ label, mb: highest(rs.map((r) => r.workerPeakRssMiB ?? 0)) }));
+  const judge = (what: string, list: Array<{ label: string; mb: number }>, limit: number): void => {
+    const shipped = list.find((x) => x.label === 'compiled, defaults');
+    if (!shipped) return;
+    const meeting = list.filter((x) => x.mb <= limit).map((x) => `${x.label} ${f0(x.mb)} MB`);
+    goals.push(`- ${what} ≤ ${limit} MB on compiled code: ${f0(shipped.mb)} MB as shipped (defaults) → ${shipped.mb <= limit ? 'met' : '**missed**'}${meeting.length ? `; within it: ${meeting.join(', ')}` : '; no variant measured here is within it'}.`);
+  };
+  judge('Idle worker', idleOf, 150);
+  judge('Worker at 10,000 instances', bigOf, 300);
   for (const cmd of ['status <id>', 'list', 'plan <spec>']) {
     const t = cli.find((x) => x.command === cmd && x.runtime.startsWith('compiled'));
     if (t) goals.push(`- \`starwave ${cmd}\` ≤ 0.4 s on compiled code: median ${f0(t.medianMs)} ms → ${t.medianMs <= 400 ? 'met' : '**missed**'}.`);
+  }
+  const floor = cli.find((x) => x.command === '--version' && x.runtime.startsWith('compiled'));
+  const floorTsx = cli.find((x) => x.command === '--version' && x.runtime === 'tsx');
+  if (floor) {
+    goals.push(
+      `- Where CLI time goes: \`starwave --version\` (no Temporal call, nothing to read) already takes a median ${f0(floor.medianMs)} ms compiled` +
+        `${floorTsx ? ` (${f0(floorTsx.medianMs)} ms on tsx)` : ''}: loading the CLI's modules at start; the commands add ` +
+        ['status <id>', 'list', 'plan <spec>']
+          .map((cmd) => {
+            const t = cli.find((x) => x.command === cmd && x.runtime.startsWith('compiled'));
+            return t ? `${f0(t.medianMs - floor.medianMs)} ms (${cmd})` : '';
+          })
+          .filter(Boolean)
+          .join(', ') +
+        ' on top.',
+    );
   }
   if (goals.length) out.push(`\nGoals (issue 11):\n${goals.join('\n')}`);
   return out.join('\n');
 }
 
+/** Items grouped by key, in first-seen order. */
+function groups<T>(items: readonly T[], key: (item: T) => string): Array<[string, T[]]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
+  return [...out];
+}
+
 function allResults(rows: readonly Row[]): string {
   return table(
-    ['scenario', 'N', 'restart durations', 'C', 'waves', 'runner', 'runtime', 'ok', 'makespan s', 'lower bound s', 'ratio', 'launch-order schedule s (makespan ÷ it)', 'reads/inst', 'reads by operation', 'history events/inst', 'max events/execution (executions)', 'worker CPU s', 'worker peak RSS MiB', 'running → next launch median / p95 ms'],
-    ['---', '---:', '---', '---:', '---', '---', '---', '---', '---:', '---:', '---:', '---:', '---:', '---', '---:', '---:', '---:', '---:', '---:'],
+    ['scenario', 'N', 'restart durations', 'C', 'waves', 'runner', 'runtime', 'ok', 'makespan s', 'lower bound s', 'ratio', 'launch-order schedule s (makespan ÷ it)', 'reads/inst', 'reads by operation', 'history events/inst', 'max events/execution (executions)', 'worker CPU s', 'worker peak RSS MiB', 'running → next launch median / p95 ms', 'longest workflow task ms (timed out / failed tasks)'],
+    ['---', '---:', '---', '---:', '---', '---', '---', '---', '---:', '---:', '---:', '---:', '---:', '---', '---:', '---:', '---:', '---:', '---:', '---:'],
     rows.map((r) => [
       r.scenario,
       String(r.size),
@@ -207,6 +262,7 @@ function allResults(rows: readonly Row[]): string {
       f1(r.workerCpuS),
       f0(r.workerPeakRssMiB),
       `${f0(r.overheadMedianMs)} / ${f0(r.overheadP95Ms)}`,
+      taskCell(r),
     ]),
   );
 }
@@ -238,7 +294,7 @@ Generated by \`${meta.command}\` on ${meta.date} (commit ${meta.commit}). Do not
 (\`npm run bench -- --render docs/benchmarks.json\` re-renders this file from the measured rows).
 
 **Machine:** ${meta.machine}. The Temporal dev server, the emulator and the worker share the machine; timings are
-noisy, so compare the ratios within one run.${runtimes}`,
+noisy, so compare the ratios within one run.${runtimes}${meta.load ? ` Load average (1 min) during the run: mean ${meta.load.mean.toFixed(1)}, max ${meta.load.max.toFixed(1)} (${meta.load.samples} samples every 5 s).` : ''}`,
     METHOD,
   ];
   const order = durationAware(rows);

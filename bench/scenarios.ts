@@ -3,6 +3,8 @@
  * variants: spec options, runtime, worker tuning) and the baselines on identical fleets, every figure
  * from the emulator's record and /proc.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DurationDistribution } from '../src/emulator/schemas';
 import type { Emulator, EmulatorRecord } from '../src/emulator';
 import type { RolloutReport } from '../src/contracts/rollout';
@@ -10,6 +12,7 @@ import type { RolloutSpecInput } from '../src/contracts/spec';
 import { fixedBatches, perInstancePolling } from './baselines';
 import { describeRuntime, type WorkerRuntime } from './build';
 import {
+  ROOT,
   callsPerInstance,
   collectExecutions,
   connectTemporal,
@@ -27,7 +30,9 @@ import {
   startRollout,
   uniqueSuffix,
   withRestartHistory,
+  workflowTaskTimes,
   type Fleet,
+  type WorkflowTaskTimes,
 } from './harness';
 import { spawnWorker, type WorkerTuning } from './workers';
 
@@ -58,6 +63,8 @@ export interface Scenario {
   history?: { noiseSigma: number; perInstance: number };
   /** starwave runs on this fleet (default: one, the spec's defaults). */
   variants?: StarwaveVariant[];
+  /** Run every variant this many times, round by round (noise shows as the spread between rounds). */
+  rounds?: number;
 }
 
 export type Runner = 'starwave' | 'per-instance polling' | 'fixed batches';
@@ -70,6 +77,8 @@ export interface Row {
   waves: string;
   runner: Runner;
   variant?: string;
+  /** 1-based round when a scenario repeats its variants. */
+  round?: number;
   runtime?: string;
   ok: boolean;
   error?: string;
@@ -99,6 +108,8 @@ export interface Row {
   launcherPeakRssMiB?: number;
   overheadMedianMs: number;
   overheadP95Ms: number;
+  /** Workflow tasks of the rollout's runs: the longest activation, and tasks that timed out or failed. */
+  workflowTasks?: WorkflowTaskTimes;
   /** Targets with an estimate, and the median |estimate − applied duration| ÷ applied duration. */
   estimates?: { count: number; medianErrorPct: number; vsMedianErrorPct: number };
 }
@@ -190,6 +201,7 @@ export function scenariosFor(sizes: readonly number[], smoke: boolean): Scenario
         bakeSeconds: 0,
         pollIntervalSeconds: 0.5,
         baselines: false,
+        rounds: 2,
         variants: [
           { label: 'tsx, defaults', runtime: 'tsx' },
           { label: 'compiled, defaults', runtime: 'compiled' },
@@ -208,6 +220,10 @@ export interface RunContext {
   address: string;
   runtimes: { tsx: WorkerRuntime; compiled: WorkerRuntime };
   defaultRuntime: 'tsx' | 'compiled';
+  /** Overrides every scenario's rounds (experiments). */
+  rounds?: number;
+  /** Only starwave variants whose label contains one of these (experiments). */
+  variantFilter?: string[];
   /** The bundle without embedded sources, for variants that ask for it. */
   leanBundlePath?: string;
   log: (line: string) => void;
@@ -254,17 +270,28 @@ async function runStarwave(ctx: RunContext, s: Scenario, fleet: Fleet, ids: read
   const started = Date.now();
   const { handle, rolloutId, spec: parsed } = await startRollout(client, taskQueue, spec);
   try {
-    report = (await handle.result()) as RolloutReport;
+    // A worker that dies (out of memory, a crash) would leave the rollout waiting forever: say so instead.
+    const died = worker.exited.then((code) => {
+      const fatal = worker.logLines.find((l) => /FATAL|out of memory|Error:/.test(l));
+      // The whole log next to the results, for the one who debugs it.
+      mkdirSync(join(ROOT, '.data', 'bench-logs'), { recursive: true });
+      writeFileSync(join(ROOT, '.data', 'bench-logs', `${s.name}-${variant.label.replace(/[^a-z0-9]+/gi, '-')}-${Date.now()}.log`), worker.logLines.join('\n'));
+      throw new Error(`the worker exited (code ${code}) during the rollout${fatal ? `: ${fatal.trim().slice(0, 300)}` : ''}`);
+    });
+    report = (await Promise.race([handle.result(), died])) as RolloutReport;
   } catch (err) {
     error = String((err as { cause?: { cause?: Error } }).cause?.cause?.message ?? (err as Error).message);
+    await handle.terminate('bench: the run failed').catch(() => {});
   }
   const record = emulator.record();
   const executions = await collectExecutions(client, rolloutId, taskQueue).catch(() => []);
   // A run the server terminated says why in its last event (e.g. a payload over the size limit).
   for (const e of executions.filter((x) => x.status === 'TERMINATED')) {
     const reason = await terminationReason(client, e.workflowId, e.runId);
-    if (reason) error = `${e.workflowId === rolloutId ? 'rollout' : e.workflowId} terminated by the server: ${reason}`;
+    if (reason && !error) error = `${e.workflowId === rolloutId ? 'rollout' : e.workflowId} terminated by the server: ${reason}`;
   }
+  const histories = await Promise.all(executions.filter((e) => e.workflowId === rolloutId).map((e) => client.workflow.getHandle(e.workflowId, e.runId).fetchHistory())).catch(() => []);
+  const workflowTasks = workflowTaskTimes(histories);
   const usage = worker.usage();
   const launcher = worker.launcherPeakRssMiB();
   await worker.stop();
@@ -293,10 +320,12 @@ async function runStarwave(ctx: RunContext, s: Scenario, fleet: Fleet, ids: read
     workerPeakRssMiB: usage.peakRssMiB,
     ...(launcher !== undefined ? { launcherPeakRssMiB: launcher } : {}),
     ...(estimates ? { estimates } : {}),
+    workflowTasks,
   };
   ctx.log(
     `  starwave (${variant.label}; ${row.runtime}): ${((Date.now() - started) / 1000).toFixed(1)} s wall, makespan ${(measures.makespanMs / 1000).toFixed(1)} s, ` +
-      `bound ${(measures.lowerBoundMs / 1000).toFixed(1)} s, reads/inst ${measures.readsPerInstance.toFixed(2)}, RSS ${usage.peakRssMiB.toFixed(0)} MiB${error ? `, FAILED: ${error}` : ''}`,
+      `bound ${(measures.lowerBoundMs / 1000).toFixed(1)} s, reads/inst ${measures.readsPerInstance.toFixed(2)}, RSS ${usage.peakRssMiB.toFixed(0)} MiB, ` +
+      `longest workflow task ${workflowTasks.maxMs.toFixed(0)} ms (${workflowTasks.timedOut} timed out, ${workflowTasks.failed} failed${workflowTasks.failures ? `: ${workflowTasks.failures.join(' | ')}` : ''})${error ? `, FAILED: ${error}` : ''}`,
   );
   return row;
 }
@@ -315,7 +344,14 @@ export async function runScenario(ctx: RunContext, s: Scenario): Promise<Row[]> 
     waves: JSON.stringify(s.waves),
   };
   const rows: Row[] = [];
-  for (const variant of s.variants ?? [{ label: 'spec defaults' }]) rows.push(await runStarwave(ctx, s, fleet, ids, variant, common));
+  const variants = (s.variants ?? [{ label: 'spec defaults' }]).filter((v) => !ctx.variantFilter || ctx.variantFilter.some((f) => v.label === f));
+  const rounds = ctx.rounds ?? s.rounds ?? 1;
+  for (let round = 1; round <= rounds; round++) {
+    for (const variant of variants) {
+      const row = await runStarwave(ctx, s, fleet, ids, variant, common);
+      rows.push(rounds > 1 ? { ...row, round } : row);
+    }
+  }
 
   // Baselines, same fleet (a fresh emulator each, same seed: same pinned durations, or same medians and history).
   if (s.baselines) {
