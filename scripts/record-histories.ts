@@ -105,6 +105,10 @@ async function main(): Promise<void> {
 
     if (want('continue-as-new')) await save('continue-as-new', await start('continue-as-new', { targets: { selectors: [{ regions: ['cn-hangzhou', 'cn-shanghai'] }] }, regions: { mode: 'parallel' }, waves: { sizes: ['100%'] }, concurrency: { global: 2 }, instance: policy }, { historyLimit: 150 }));
 
+    // The same chain recorded after continue-as-new carried deflated bytes (engine/codec.ts encodeCarried); the
+    // continue-as-new fixture above keeps the packed object that earlier runs carried.
+    if (want('continue-as-new-deflated')) await save('continue-as-new-deflated', await start('continue-as-new-deflated', { targets: { selectors: [{ regions: ['cn-hangzhou', 'cn-shanghai'] }] }, regions: { mode: 'parallel' }, waves: { sizes: ['100%'] }, concurrency: { global: 2 }, instance: policy }, { historyLimit: 150 }));
+
     if (want('health')) await save('health', await start('health', { targets: { selectors: [{ regions: ['cn-hangzhou'] }] }, waves: { sizes: ['100%'] }, concurrency: { global: 3 }, health: { enabled: true, timeoutSeconds: 30 }, instance: policy }));
 
     // With the fresh-listings patch: sequential regions and a bake longer than STALE_AFTER_POLLS polls, so

@@ -31,7 +31,7 @@ import type { LaunchHeartbeat, WatchInput } from '../contracts/activities';
 import { FAILURE_TYPES, NON_RETRYABLE_FAILURE_TYPES, errorClassOfFailureType, type ErrorClass } from '../contracts/errors';
 import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate } from '../contracts/messages';
 import type { ApproveArgs, CancelArgs, ControlAck, ControlBase, LimitsPatch, RolloutInput, RolloutReport, SkipArgs } from '../contracts/rollout';
-import { RolloutEngine, isPacked, phaseOf, packState, unpackState, type ControlEvent, type EngineCommand, type EngineEvent, type EngineState, type PackedState } from '../engine';
+import { RolloutEngine, decodeCarried, encodeCarried, phaseOf, type ControlEvent, type EngineCommand, type EngineEvent, type EngineState, type PackedState } from '../engine';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { validateSpec } from '../contracts/spec';
 import { workflowNow } from './clock';
@@ -85,9 +85,9 @@ function watchActivities(pollMs: number, heartbeatSeconds: number) {
 /** Temporal patch id: launches count only on region listings younger than a few poll intervals (engine/slots.ts). */
 export const FRESH_LISTINGS_PATCH = 'fresh-listings-before-launch';
 
-export async function rolloutWorkflow(input: RolloutInput, resume?: PackedState | EngineState): Promise<RolloutReport> {
+export async function rolloutWorkflow(input: RolloutInput, resume?: Uint8Array | PackedState | EngineState): Promise<RolloutReport> {
   let engine: RolloutEngine;
-  if (resume) engine = new RolloutEngine(isPacked(resume) ? unpackState(resume) : resume);
+  if (resume) engine = new RolloutEngine(decodeCarried(resume));
   else {
     const validated = validateSpec(input.spec);
     if (!validated.ok) {
@@ -285,7 +285,7 @@ export async function rolloutWorkflow(input: RolloutInput, resume?: PackedState 
       if (drainAsked && engine.canContinueAsNew()) {
         // Restarts in flight are carried forward and watched by the next run; none is re-sent.
         await condition(allHandlersFinished);
-        await continueAsNew<typeof rolloutWorkflow>(input, packState(engine.snapshotForContinueAsNew()));
+        await continueAsNew<typeof rolloutWorkflow>(input, encodeCarried(engine.snapshotForContinueAsNew()));
       }
 
       // A timer only when no watch will wake us sooner (a watch returns by the engine's next deadline).

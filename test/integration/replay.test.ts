@@ -21,7 +21,7 @@ beforeAll(async () => {
 
 describe('replay of recorded rollouts', () => {
   it('has fixtures for every ending and for continue-as-new', () => {
-    expect(files).toEqual(expect.arrayContaining(['basic.json', 'faults.json', 'control.json', 'waits.json', 'health.json', 'continue-as-new-run1.json', 'continue-as-new-run2.json']));
+    expect(files).toEqual(expect.arrayContaining(['basic.json', 'faults.json', 'control.json', 'waits.json', 'health.json', 'continue-as-new-run1.json', 'continue-as-new-run2.json', 'continue-as-new-deflated-run1.json', 'continue-as-new-deflated-run2.json']));
   });
 
   for (const file of files) {
