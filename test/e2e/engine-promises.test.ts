@@ -109,9 +109,14 @@ describe('promises kept when things go wrong', () => {
     expect(refused.length).toBeGreaterThan(0);
     const firstRefusal = Math.min(...refused.map((c) => c.tMs));
     const lastCall = Math.max(...record.calls.map((c) => c.tMs));
+    const intervals = (lastCall - firstRefusal) / (pollSeconds * 1000);
+    process.stderr.write(
+      `[ram-revoked] failed ${(endedAfterMs / 1000).toFixed(1)} s after the revocation (poll ${pollSeconds} s); calls after the first refusal, over ${intervals.toFixed(1)} poll intervals: ` +
+        ['cn-hangzhou', 'cn-shanghai'].map((r) => `${r} ${record.calls.filter((c) => c.region === r && c.tMs > firstRefusal).length}`).join(', ') +
+        '\n',
+    );
     for (const region of ['cn-hangzhou', 'cn-shanghai']) {
       const after = record.calls.filter((c) => c.region === region && c.tMs > firstRefusal);
-      const intervals = (lastCall - firstRefusal) / (pollSeconds * 1000);
       expect(after.length, `${region}: ${after.length} calls in ${intervals.toFixed(1)} poll intervals`).toBeLessThanOrEqual(Math.ceil(intervals) + 2);
     }
     // Nothing restarted after the revocation took effect, nothing twice; restarts in flight are not claimed.

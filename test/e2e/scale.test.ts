@@ -1,7 +1,8 @@
 /**
  * 10,000 instances in one rollout: it completes, every instance is restarted exactly once (from the
  * emulator's record), and EVERY execution involved — each run of the rollout (it continues-as-new,
- * carrying the engine's state) and the lease registry — stays under Temporal's 10,240-event warning.
+ * carrying the engine's state) and the lease registry — stays under Temporal's 10,240-event warning, and no
+ * workflow task of the rollout fails or times out.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
@@ -38,7 +39,12 @@ describe('scale', () => {
       concurrency: { global: 500 },
       instance: { pollIntervalSeconds: 0.5, confirmTimeoutSeconds: 600, heartbeatTimeoutSeconds: 10 },
     });
-    const report = (await handle.result()) as RolloutReport;
+    // A worker that dies (seen: a crash in its workflow thread) would leave the rollout waiting until the test's timeout.
+    const died = worker.exited.then((code) => {
+      throw new Error(`the worker exited (code ${code}) during the rollout:\n${worker.logLines.slice(-30).join('\n')}`);
+    });
+    died.catch(() => {}); // the race below observes it; the stop at cleanup must not count as an unhandled rejection
+    const report = (await Promise.race([handle.result(), died])) as RolloutReport;
     const elapsedMs = Date.now() - started;
 
     const record = emulator.record();
@@ -62,5 +68,18 @@ describe('scale', () => {
     expect(executions.filter((e) => e.workflowId === rolloutId).length).toBeGreaterThan(1);
     expect(executions.some((e) => e.workflowId === `starwave-leases-${taskQueue}`)).toBe(true);
     for (const e of executions) expect(e.historyLength, `${e.workflowId} run ${e.runId}`).toBeLessThan(HISTORY_WARNING);
+
+    // No workflow task of the rollout failed or timed out: the server fails a task once more than 100 events
+    // arrive while it runs (FORCE_CLOSE_COMMAND), and each failure means a full replay; 500 launch activities
+    // in flight did that until the worker fell behind for good.
+    const troubled: string[] = [];
+    for (const e of executions.filter((x) => x.workflowId === rolloutId)) {
+      const history = await client.workflow.getHandle(e.workflowId, e.runId).fetchHistory();
+      for (const ev of history.events ?? []) {
+        if (ev.workflowTaskFailedEventAttributes) troubled.push(`${e.runId.slice(0, 8)} #${ev.eventId} failed: ${String(ev.workflowTaskFailedEventAttributes.cause)}`);
+        if (ev.workflowTaskTimedOutEventAttributes) troubled.push(`${e.runId.slice(0, 8)} #${ev.eventId} timed out`);
+      }
+    }
+    expect(troubled).toEqual([]);
   });
 });
