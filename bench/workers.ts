@@ -12,10 +12,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_KEY } from '../src/emulator';
 import { DEFAULT_WORKER_HEAP_MB } from '../src/config/env';
-import { ROOT, readUsage, workflowBundleFile, type ChildWorker, type ChildWorkerOptions, type ProcessUsage } from '../test/support/processes';
+import { ROOT, readUsage, watchWorkerOutput, workflowBundleFile, type ChildWorker, type ChildWorkerOptions, type ProcessUsage } from '../test/support/processes';
 import type { WorkerRuntime } from './build';
 
 export interface WorkerTuning {
@@ -116,28 +115,8 @@ export async function spawnWorker(runtime: WorkerRuntime, opts: SpawnOptions): P
   };
   const sampler = setInterval(sample, 250);
   sampler.unref();
-  const logLines: string[] = [];
-  let ready: () => void = () => {};
-  const readyPromise = new Promise<void>((r) => (ready = r));
-  let buffer = '';
-  const onData = (chunk: Buffer): void => {
-    buffer += chunk.toString('utf8');
-    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      logLines.push(line);
-      if (line.includes('polling task queue')) ready();
-    }
-  };
-  child.stderr?.on('data', onData);
-  child.stdout?.on('data', onData);
-  const exited = new Promise<number | null>((res) => {
-    child.on('exit', (code) => {
-      clearInterval(sampler);
-      ready();
-      res(code);
-    });
-  });
+  const output = watchWorkerOutput(child, () => clearInterval(sampler));
+  const { logLines, exited } = output;
   const handle: BenchWorker = {
     runtime,
     get pid() {
@@ -181,13 +160,7 @@ export async function spawnWorker(runtime: WorkerRuntime, opts: SpawnOptions): P
     exited,
   };
   if (opts.waitReady !== false) {
-    await Promise.race([
-      readyPromise,
-      sleep(60_000).then(() => {
-        throw new Error(`worker did not start within 60 s:\n${logLines.slice(-20).join('\n')}`);
-      }),
-    ]);
-    if (child.exitCode !== null) throw new Error(`worker exited at start (code ${child.exitCode}):\n${logLines.slice(-20).join('\n')}`);
+    await output.untilPolling(child);
     sample();
   }
   return handle;

@@ -101,6 +101,49 @@ export interface ChildWorkerOptions {
 }
 
 /**
+ * A worker child's output as lines (stderr and stdout), the moment it says it polls, and its exit. `onExit`
+ * runs first when it exits (e.g. to stop a usage sampler). Shared with the benchmark's workers (bench/workers.ts).
+ */
+export function watchWorkerOutput(child: ChildProcess, onExit: () => void = () => {}) {
+  const logLines: string[] = [];
+  let ready: () => void = () => {};
+  const readyPromise = new Promise<void>((r) => (ready = r));
+  let buffer = '';
+  const onData = (chunk: Buffer): void => {
+    buffer += chunk.toString('utf8');
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      logLines.push(line);
+      if (line.includes('polling task queue')) ready();
+    }
+  };
+  child.stderr?.on('data', onData);
+  child.stdout?.on('data', onData);
+  const exited = new Promise<number | null>((res) => {
+    child.on('exit', (code) => {
+      onExit();
+      ready();
+      res(code);
+    });
+  });
+  return {
+    logLines,
+    exited,
+    /** Resolves once the worker polls; throws with its last lines when it does not within 60 s or exits first. */
+    async untilPolling(proc: ChildProcess): Promise<void> {
+      await Promise.race([
+        readyPromise,
+        sleep(60_000).then(() => {
+          throw new Error(`worker did not start within 60 s:\n${logLines.slice(-20).join('\n')}`);
+        }),
+      ]);
+      if (proc.exitCode !== null) throw new Error(`worker exited at start (code ${proc.exitCode}):\n${logLines.slice(-20).join('\n')}`);
+    },
+  };
+}
+
+/**
  * Runs `node --max-old-space-size=160 --import tsx src/worker/main.ts` as a child process with the environment an operator
  * would set. The child's pid is the worker itself (no npx wrapper), so /proc figures are its own.
  */
@@ -126,35 +169,14 @@ export async function spawnChildWorker(opts: ChildWorkerOptions): Promise<ChildW
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not spawn the worker process');
-  const logLines: string[] = [];
   let last: ProcessUsage = { cpuMs: 0, peakRssMiB: 0 };
   const sampler = setInterval(() => {
     const u = readUsage(pid);
     if (u) last = { cpuMs: Math.max(last.cpuMs, u.cpuMs), peakRssMiB: Math.max(last.peakRssMiB, u.peakRssMiB) };
   }, 250);
   sampler.unref();
-  let ready: () => void = () => {};
-  const readyPromise = new Promise<void>((r) => (ready = r));
-  let buffer = '';
-  const onData = (chunk: Buffer): void => {
-    buffer += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      logLines.push(line);
-      if (line.includes('polling task queue')) ready();
-    }
-  };
-  child.stderr?.on('data', onData);
-  child.stdout?.on('data', onData);
-  const exited = new Promise<number | null>((res) => {
-    child.on('exit', (code) => {
-      clearInterval(sampler);
-      ready();
-      res(code);
-    });
-  });
+  const output = watchWorkerOutput(child, () => clearInterval(sampler));
+  const { logLines, exited } = output;
   const worker: ChildWorker = {
     pid,
     logLines,
@@ -178,15 +200,7 @@ export async function spawnChildWorker(opts: ChildWorkerOptions): Promise<ChildW
     },
     exited,
   };
-  if (opts.waitReady !== false) {
-    await Promise.race([
-      readyPromise,
-      sleep(60_000).then(() => {
-        throw new Error(`worker did not start within 60 s:\n${logLines.slice(-20).join('\n')}`);
-      }),
-    ]);
-    if (child.exitCode !== null) throw new Error(`worker exited at start (code ${child.exitCode}):\n${logLines.slice(-20).join('\n')}`);
-  }
+  if (opts.waitReady !== false) await output.untilPolling(child);
   return worker;
 }
 
