@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { StarwaveError } from '../contracts/errors';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
-import { BASE_QUERY, STATUS_QUERY, type ListStatus, type RolloutListItem } from './list';
+import { BASE_QUERY, STATUS_QUERY, listItemOf, type ListStatus, type RolloutListItem } from './list';
 import { toStarwaveError } from './errors';
 
 export { LIST_STATUSES, type ListStatus } from './list';
@@ -82,12 +82,7 @@ export async function listRolloutPage(client: Client, q: RolloutPageQuery): Prom
     const name = wf.typedSearchAttributes.get(SEARCH_ATTRIBUTES.name);
     const phase = wf.typedSearchAttributes.get(SEARCH_ATTRIBUTES.phase);
     rollouts.push({
-      workflowId: wf.workflowId,
-      runId: wf.runId,
-      status: wf.status.name,
-      startTime: wf.startTime.toISOString(),
-      ...(wf.closeTime ? { closeTime: wf.closeTime.toISOString() } : {}),
-      taskQueue: wf.taskQueue,
+      ...listItemOf(wf),
       ...(name ? { name } : {}),
       ...(phase ? { phase } : {}),
     });

@@ -33,6 +33,18 @@ export const STATUS_QUERY: Record<ListStatus, string> = {
 /** Rollouts only, and a continued-as-new chain as one run (its open or last run). */
 export const BASE_QUERY = `WorkflowType='${WORKFLOW_TYPE}' AND ExecutionStatus!='ContinuedAsNew'`;
 
+/** One run as the list shows it. */
+export function listItemOf(wf: WorkflowExecutionInfo): RolloutListItem {
+  return {
+    workflowId: wf.workflowId,
+    runId: wf.runId,
+    status: wf.status.name,
+    startTime: wf.startTime.toISOString(),
+    ...(wf.closeTime ? { closeTime: wf.closeTime.toISOString() } : {}),
+    taskQueue: wf.taskQueue,
+  };
+}
+
 /** Runs of rollouts from Temporal visibility, newest first (continued-as-new runs are one run). */
 export async function listRollouts(client: Client, opts: { status?: ListStatus; limit?: number; workflowId?: string } = {}): Promise<RolloutListItem[]> {
   let query = BASE_QUERY;
@@ -40,14 +52,7 @@ export async function listRollouts(client: Client, opts: { status?: ListStatus; 
   if (opts.workflowId) query += ` AND WorkflowId='${quote(opts.workflowId)}'`;
   const out: RolloutListItem[] = [];
   for await (const wf of client.workflow.list({ query })) {
-    out.push({
-      workflowId: wf.workflowId,
-      runId: wf.runId,
-      status: wf.status.name,
-      startTime: wf.startTime.toISOString(),
-      ...(wf.closeTime ? { closeTime: wf.closeTime.toISOString() } : {}),
-      taskQueue: wf.taskQueue,
-    });
+    out.push(listItemOf(wf));
     if (out.length >= (opts.limit ?? 100)) break;
   }
   return out;

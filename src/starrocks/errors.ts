@@ -3,6 +3,7 @@
  * (spec §5.1, §5.2, §5.3). Callers match on `code` / `errorClass`, never on message text.
  */
 
+import type { Refusal } from '../contracts/activities';
 import { ERROR_CLASS_INFO, errorCodeFor, isRetryableClass, type ErrorClass, type StarRocksErrorCode } from '../contracts/errors';
 
 export { ERROR_CLASSES, errorCodeFor, isRetryableClass } from '../contracts/errors';
@@ -149,13 +150,8 @@ export function matchRule(input: FailureFacts): ClassificationRule {
   return CLASSIFICATION_RULES.find((rule) => rule.when(facts))!;
 }
 
-export interface StarRocksApiErrorInit {
-  errorClass: ErrorClass;
-  action: string;
-  region: string;
-  apiCode?: string;
-  apiMessage?: string;
-  requestId?: string;
+/** What a refusal carries (contracts/activities.ts Refusal, which the workflow sees), plus the call's particulars. */
+export interface StarRocksApiErrorInit extends Omit<Refusal, 'message'> {
   httpStatus?: number;
   retryAfterMs?: number;
   outcomeUnknown: boolean;
