@@ -58,6 +58,7 @@ describe('starwave plan', () => {
     const report = json<RolloutReport>(started);
     expect(report.counts.restarted).toBe(16);
     const measured = report.finishedAtMs - report.startedAtMs;
+    process.stderr.write(`[plan-eta] plan p50 ${(plan.eta.p50Ms / 1000).toFixed(1)} s, run measured ${(measured / 1000).toFixed(1)} s (${(((plan.eta.p50Ms - measured) / measured) * 100).toFixed(0)} %)\n`);
     expect(Math.abs(plan.eta.p50Ms - measured) / measured, `plan ${plan.eta.p50Ms} ms, run ${measured} ms`).toBeLessThanOrEqual(0.2);
     // What the old plan did (the global limit alone) is far outside that: this test tells the two apart.
     const globalOnly = plan.waves[0]!.instances.reduce((n, i) => n + i.expectedMs, 0) / 4;
