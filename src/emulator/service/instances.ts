@@ -69,26 +69,31 @@ function instanceView(i: EmulatorInstance): Record<string, unknown> {
   };
 }
 
-export function restartInstance(ctx: ServiceContext): ServiceAnswer | GatewayError {
+/** InstanceId and FastMode of a restart call, and the instance of this region it names (or the answer that refuses it). */
+function restartTarget(ctx: ServiceContext): { target: EmulatorInstance; fastMode: boolean } | { refused: ServiceAnswer | GatewayError } {
   const instanceId = required(ctx, 'InstanceId');
-  if (isErr(instanceId)) return instanceId;
+  if (isErr(instanceId)) return { refused: instanceId };
   const fastMode = boolParam(ctx, 'FastMode');
-  if (isErr(fastMode)) return fastMode;
-  const instance = ctx.state.instance(instanceId);
+  if (isErr(fastMode)) return { refused: fastMode };
+  const target = ctx.state.instance(instanceId);
   // The host selects the region: an instance of another region does not exist here.
-  if (!instance || instance.regionId !== ctx.region) return fail(ctx, MSG_NOT_EXISTS);
+  if (!target || target.regionId !== ctx.region) return { refused: fail(ctx, MSG_NOT_EXISTS) };
+  return { target, fastMode };
+}
+
+export function restartInstance(ctx: ServiceContext): ServiceAnswer | GatewayError {
+  const call = restartTarget(ctx);
+  if ('refused' in call) return call.refused;
+  const { target: instance, fastMode } = call;
   if (instance.status !== 'running') return notRunning(ctx, instance);
   ctx.state.applyRestart({ instance, action: 'RestartInstance', fastMode, requestId: ctx.requestId });
   return { httpStatus: 200, body: envelope(ctx.requestId, { success: true, data: true }) };
 }
 
 export function restartNodeGroup(ctx: ServiceContext): ServiceAnswer | GatewayError {
-  const instanceId = required(ctx, 'InstanceId');
-  if (isErr(instanceId)) return instanceId;
-  const fastMode = boolParam(ctx, 'FastMode');
-  if (isErr(fastMode)) return fastMode;
-  const instance = ctx.state.instance(instanceId);
-  if (!instance || instance.regionId !== ctx.region) return fail(ctx, MSG_NOT_EXISTS);
+  const call = restartTarget(ctx);
+  if ('refused' in call) return call.refused;
+  const { target: instance, fastMode } = call;
   const nodeGroupId = ctx.query['NodeGroupId'];
   if (!nodeGroupId) return fail(ctx, 'Invalid params: [NodeGroupId is required].');
   if (!instance.nodeGroups.some((g) => g.nodeGroupId === nodeGroupId)) return fail(ctx, 'Invalid params: [node group not exists].');
