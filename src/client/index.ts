@@ -23,7 +23,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowExecuti
 import { DEFAULT_TASK_QUEUE } from '../config/env';
 import { StarwaveError } from '../contracts/errors';
 import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate } from '../contracts/messages';
-import { WORKFLOW_TYPE, type ControlAck, type LimitsPatch, type ProgressDetail, type RolloutInput, type RolloutProgress, type RolloutReport } from '../contracts/rollout';
+import { ROLLOUT_WORKFLOW_TASK_TIMEOUT, WORKFLOW_TYPE, type ControlAck, type LimitsPatch, type ProgressDetail, type RolloutInput, type RolloutProgress, type RolloutReport } from '../contracts/rollout';
 import { parseSpec, rolloutWorkflowId, type RolloutSpec, type RolloutSpecInput } from '../contracts/spec';
 import { isSearchAttributeTooLarge, isUnknownSearchAttribute, searchAttributesOf, staticDetailsOf, taskQueueFromEnv } from './attributes';
 import { DEFAULT_CONTROL_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS, requireWorker, withDeadline } from './deadline';
@@ -74,6 +74,7 @@ export async function startRollout(client: Client, specInput: RolloutSpecInput |
     // A requestId never starts twice; a name starts a new run once its last run has closed.
     workflowIdReusePolicy: spec.requestId ? ('REJECT_DUPLICATE' as const) : ('ALLOW_DUPLICATE' as const),
     workflowIdConflictPolicy: 'FAIL' as const,
+    workflowTaskTimeout: ROLLOUT_WORKFLOW_TASK_TIMEOUT,
     staticSummary: `starwave rollout ${spec.name}`,
     staticDetails: staticDetailsOf(spec, opts.trigger),
   };

@@ -6,7 +6,7 @@
  */
 import type { CalendarSpec, Client, ScheduleDescription, ScheduleExecutionResult, ScheduleSummary } from '@temporalio/client';
 import { StarwaveError } from '../contracts/errors';
-import { WORKFLOW_TYPE, type RolloutInput } from '../contracts/rollout';
+import { ROLLOUT_WORKFLOW_TASK_TIMEOUT, WORKFLOW_TYPE, type RolloutInput } from '../contracts/rollout';
 import { parseSpec, type RolloutSpec, type RolloutSpecInput } from '../contracts/spec';
 import { scheduledWorkflowIdPrefix, searchAttributesOf, staticDetailsOf, taskQueueFromEnv } from './attributes';
 import { toStarwaveError } from './errors';
@@ -60,6 +60,7 @@ export async function createSchedule(client: Client, opts: CreateScheduleOptions
         workflowId: scheduledWorkflowIdPrefix(spec),
         taskQueue: opts.taskQueue ?? taskQueueFromEnv(),
         args: [input],
+        workflowTaskTimeout: ROLLOUT_WORKFLOW_TASK_TIMEOUT,
         typedSearchAttributes: searchAttributesOf(spec, `schedule:${opts.id}`),
         staticSummary: `starwave rollout ${spec.name} (schedule ${opts.id})`,
         staticDetails: staticDetailsOf(spec, `schedule:${opts.id}`),

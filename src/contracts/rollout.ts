@@ -26,6 +26,18 @@ export interface RolloutInput {
 
 /** Workflow type name to start (`temporal workflow start --type rolloutWorkflow`). */
 export const WORKFLOW_TYPE = 'rolloutWorkflow';
+
+/**
+ * The rollout's workflow task timeout (Temporal's default is 10 s), set by every start (client, schedules) and
+ * kept across continue-as-new. A worker that has the run in its cache handles a task in well under a second;
+ * one that does not replays the whole current run first (a new worker after a crash, or after a task the server
+ * refused, e.g. UnhandledCommand when an activity completes during the continue-as-new task). Measured at
+ * 10,000 targets (bench, 10000-fixed, 12 runs): the longest task took 2.5–9.3 s with the worker's defaults and
+ * 17.3 s with 50 activity slots, where one task timed out at the default 10 s and the run took 184 s instead of
+ * ~75 s; a task that times out is replayed again. 30 s leaves room; the cost is that a worker killed in the middle
+ * of a task delays the run's next task by up to that long.
+ */
+export const ROLLOUT_WORKFLOW_TASK_TIMEOUT = '30s';
 /** Every rollout's workflow id starts with this. */
 export const ROLLOUT_ID_PREFIX = 'starwave-rollout-';
 

@@ -100,6 +100,10 @@ describe('starwave CLI on the real stack', () => {
     expect(multipleRestarts({ restarts: restarts.filter((r) => r.atMs < cut) })).toEqual([]);
     expect(multipleRestarts({ restarts: restarts.filter((r) => r.atMs >= cut) })).toEqual([]);
 
+    // The CLI starts runs with starwave's workflow task timeout (contracts/rollout.ts), not Temporal's 10 s.
+    const described = await stack.client.workflow.getHandle(id, run1).describe();
+    expect(Number(described.raw.executionConfig?.defaultWorkflowTaskTimeout?.seconds)).toBe(30);
+
     // Each run keeps its own report.
     const r1 = json<RolloutReport & { runId: string }>(await run(['report', id, '--run', run1, '--json']));
     const r2 = json<RolloutReport & { runId: string }>(await run(['report', id, '--run', report2.runId, '--json']));

@@ -9,7 +9,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startEmulator, type Emulator, type EmulatorOptions, type EmulatorRecord, type FaultConfig } from '../../src/emulator';
 import { drawDuration, mulberry32 } from '../../src/emulator/prng';
 import type { DurationDistribution, InstanceSeed } from '../../src/emulator/schemas';
-import type { RolloutInput } from '../../src/contracts/rollout';
+import { ROLLOUT_WORKFLOW_TASK_TIMEOUT, type RolloutInput } from '../../src/contracts/rollout';
 import { parseSpec, rolloutWorkflowId, type RolloutSpec, type RolloutSpecInput } from '../../src/contracts/spec';
 
 
@@ -68,7 +68,7 @@ export async function startRollout(
 ): Promise<{ handle: WorkflowHandle; spec: RolloutSpec; rolloutId: string }> {
   const spec = parseSpec(specInput);
   const rolloutId = `${rolloutWorkflowId(spec)}-${uniqueSuffix()}`;
-  const handle = await client.workflow.start('rolloutWorkflow', { taskQueue, workflowId: rolloutId, args: [{ spec, ...extra }] });
+  const handle = await client.workflow.start('rolloutWorkflow', { taskQueue, workflowId: rolloutId, args: [{ spec, ...extra }], workflowTaskTimeout: ROLLOUT_WORKFLOW_TASK_TIMEOUT });
   return { handle, spec, rolloutId };
 }
 

@@ -10,7 +10,7 @@ import { createStarwaveWorker, workflowsPath } from '../../src/worker/worker';
 import type { NotifierConfig } from '../../src/activities';
 import { rolloutWorkflow } from '../../src/workflows/rollout';
 import { parseSpec, rolloutWorkflowId, type RolloutSpecInput } from '../../src/contracts/spec';
-import type { RolloutInput, RolloutReport } from '../../src/contracts/rollout';
+import { ROLLOUT_WORKFLOW_TASK_TIMEOUT, type RolloutInput, type RolloutReport } from '../../src/contracts/rollout';
 import { closeClient, connectClient, connectWorkerConnection, uniqueId, uniqueTaskQueue } from './temporal';
 
 // Worker logs at ERROR only: the suite's output should show test results, not activity chatter.
@@ -88,6 +88,7 @@ export async function startStack(
       taskQueue,
       workflowId: `${rolloutWorkflowId(spec)}-${uniqueId('t')}`,
       args: [{ spec, ...extra }],
+      workflowTaskTimeout: ROLLOUT_WORKFLOW_TASK_TIMEOUT,
     });
   };
 
