@@ -7,7 +7,6 @@ import { act, examples, jsonOption, print, printJson, stdio, targetOf, taskQueue
 import { describeFailure } from '../failure';
 import { gatherPlan, type PlanSources } from '../plan/fetch';
 import { buildPlanReport } from '../plan/model';
-import { openReaders } from '../plan/readers';
 import { fleetProblems, knownRegionsFromEnv, preflightError, specProblems } from '../preflight';
 import { renderPlan } from '../render/plan';
 import { loadSpecFile } from '../spec-file';
@@ -31,6 +30,8 @@ export async function planCommand(target: TemporalTarget, specPath: string, o: {
   const early = specProblems(spec, regions);
   if (early.some((p) => p.message.startsWith('unknown region'))) throw preflightError(specPath, early);
 
+  // Loaded here, not at the top: the StarRocks client (undici) costs every other command ~60 ms of start-up.
+  const { openReaders } = await import('../plan/readers.js');
   const readers = openReaders(regions);
   // Leases are read when Temporal answers; a plan does not need it otherwise.
   const temporal = await connectClient(target, { connectTimeoutMs: 2_000 }).then(

@@ -16,7 +16,6 @@ import { describeFailure } from '../failure';
 import { parseIsoTime, parseReportFormat } from '../flags';
 import { follow } from '../follow';
 import { retryingReader } from '../plan/fetch';
-import { openReaders } from '../plan/readers';
 import { fleetProblems, knownRegionsFromEnv, preflightError, specProblems, type RegionSetting } from '../preflight';
 import { formatTime } from '../render/format';
 import { renderReport, type ReportFormat } from '../render/report';
@@ -97,6 +96,8 @@ const FLEET_CHECK_MS = 20_000;
  */
 async function checkAgainstFleet(spec: RolloutSpec, regions: RegionSetting, io: Io): Promise<Problem[]> {
   if (spec.targets.exclude.length === 0 || spec.targets.selectors.length === 0) return [];
+  // Loaded here, not at the top: the StarRocks client (undici) costs every other command ~60 ms of start-up.
+  const { openReaders } = await import('../plan/readers.js');
   const readers = openReaders(regions);
   let timer: NodeJS.Timeout | undefined;
   try {
