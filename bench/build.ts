@@ -1,10 +1,10 @@
 /**
  * Which code a benchmark or fault-suite worker runs: the TypeScript sources through tsx, or compiled
  * JavaScript laid out as an installed package (`<root>/dist/…`, `<root>/bin/starwave.js`,
- * `<root>/package.json`). The checkout's own dist/ is used while it is fresh (no file in src/ newer
- * than dist/build-info.json, the rule bin/starwave.js applies); otherwise a private copy is compiled
- * into .data/bench-build/ (git-ignored) with the same tsc config and workflow bundler as
- * `npm run build`, so a benchmark never deletes the shared dist/ under someone else's feet.
+ * `<root>/package.json`). Compiled code is always a private copy in .data/bench-build/ (git-ignored),
+ * compiled with the same tsc config and workflow bundler as `npm run build` whenever it is older than
+ * src/: a benchmark never deletes the shared dist/ under someone else's feet, and an edit of src/ during
+ * a run cannot switch its workers to tsx.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -37,13 +37,14 @@ export function freshCheckoutDist(): WorkerRuntime | undefined {
 }
 
 /**
- * Compiled code of the current sources: the checkout's dist/ when fresh, else .data/bench-build/
- * (rebuilt when older than src/). The private copy gets package.json (the CLI reads its version
+ * Compiled code of the current sources: .data/bench-build/ (rebuilt when older than src/). The private copy gets package.json (the CLI reads its version
  * through ../../package.json) and bin/starwave.js, so `node <root>/bin/starwave.js` runs exactly what
  * an installed package runs (no src/ next to it: the launcher picks dist/).
  */
 export async function compiledRuntime(log: (line: string) => void): Promise<{ runtime: WorkerRuntime & { kind: 'dist' }; builtMs?: number }> {
-  if (fresh(ROOT)) return { runtime: { kind: 'dist', root: ROOT } };
+  // Never the checkout's own dist/: its bin/starwave.js runs tsx as soon as a file in src/ is newer than dist/,
+  // so an edit during a long run would silently turn later "compiled" figures into tsx figures (it did once).
+  // The private copy has no src/ next to it, so its launcher always runs dist/.
   if (fresh(PRIVATE_BUILD)) return { runtime: { kind: 'dist', root: PRIVATE_BUILD } };
   const began = Date.now();
   log(`build: dist/ is missing or older than src/; compiling a private copy into ${PRIVATE_BUILD}`);

@@ -89,7 +89,10 @@ function timeOnce(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string):
 /** The node arguments that run `starwave <args>` on a runtime, as a user of it would. */
 function cliArgv(runtime: WorkerRuntime, args: readonly string[]): string[] {
   // tsx: what bin/starwave.js does in a checkout without a fresh build (require tsx/cjs, then src/cli/main.ts).
-  return runtime.kind === 'tsx' ? ['--require', 'tsx/cjs', join(ROOT, 'src', 'cli', 'main.ts'), ...args] : [join(runtime.root, 'bin', 'starwave.js'), ...args];
+  // compiled: dist/cli/main.js itself, which is what bin/starwave.js requires in an installed package. Not
+  // bin/starwave.js of the checkout: it runs tsx as soon as a file in src/ is newer than dist/ (an edit during a
+  // long benchmark made an earlier "compiled" row measure tsx).
+  return runtime.kind === 'tsx' ? ['--require', 'tsx/cjs', join(ROOT, 'src', 'cli', 'main.ts'), ...args] : [join(runtime.root, 'dist', 'cli', 'main.js'), ...args];
 }
 
 /**
