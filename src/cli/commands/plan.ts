@@ -31,7 +31,8 @@ export async function planCommand(target: TemporalTarget, specPath: string, o: {
   if (early.some((p) => p.message.startsWith('unknown region'))) throw preflightError(specPath, early);
 
   // Loaded here, not at the top: the StarRocks client (undici) costs every other command ~60 ms of start-up.
-  const { openReaders } = await import('../plan/readers.js');
+  // require, not import(): under tsx's CommonJS hook (a development checkout) import() would not find the .ts file.
+  const { openReaders } = require('../plan/readers') as typeof import('../plan/readers');
   const readers = openReaders(regions);
   // Leases are read when Temporal answers; a plan does not need it otherwise.
   const temporal = await connectClient(target, { connectTimeoutMs: 2_000 }).then(

@@ -97,7 +97,8 @@ const FLEET_CHECK_MS = 20_000;
 async function checkAgainstFleet(spec: RolloutSpec, regions: RegionSetting, io: Io): Promise<Problem[]> {
   if (spec.targets.exclude.length === 0 || spec.targets.selectors.length === 0) return [];
   // Loaded here, not at the top: the StarRocks client (undici) costs every other command ~60 ms of start-up.
-  const { openReaders } = await import('../plan/readers.js');
+  // require, not import(): under tsx's CommonJS hook (a development checkout) import() would not find the .ts file.
+  const { openReaders } = require('../plan/readers') as typeof import('../plan/readers');
   const readers = openReaders(regions);
   let timer: NodeJS.Timeout | undefined;
   try {
