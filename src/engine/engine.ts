@@ -55,6 +55,11 @@ export class RolloutEngine {
    * from a Temporal patch, so histories recorded before it replay as they ran.
    */
   freshListings = true;
+  /**
+   * Launch commands outstanding at once (slots.ts; MAX_LAUNCHES_IN_FLIGHT for new runs). The workflow sets it
+   * from a Temporal patch, so histories recorded before it replay as they ran (no bound).
+   */
+  launchCap = Number.POSITIVE_INFINITY;
   /** Region → indexes of its targets. */
   readonly regionTargets = new Map<string, number[]>();
   /** Region → how many of its targets are queued (any wave). */

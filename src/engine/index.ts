@@ -1,7 +1,7 @@
 /** The pure rollout engine: a state machine from (state, event) to (state, commands). See engine.ts. */
 export { RolloutEngine } from './engine';
 export { holdsSlot, holdsWhileIn } from './rules';
-export { holderCounts, startability } from './slots';
+export { MAX_LAUNCHES_IN_FLIGHT, holderCounts, startability } from './slots';
 export { REPORT_FULL_LIMIT, resultOf, sentenceOf, phaseOf, countsOf } from './progress';
 export * from './state';
 export * from './windows';

@@ -27,11 +27,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities';
-import type { LaunchHeartbeat, LaunchInput, WatchInput } from '../contracts/activities';
+import type { LaunchHeartbeat, WatchInput } from '../contracts/activities';
 import { FAILURE_TYPES, NON_RETRYABLE_FAILURE_TYPES, errorClassOfFailureType, type ErrorClass } from '../contracts/errors';
 import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate } from '../contracts/messages';
 import type { ApproveArgs, CancelArgs, ControlAck, ControlBase, LimitsPatch, RolloutInput, RolloutReport, SkipArgs } from '../contracts/rollout';
-import { RolloutEngine, decodeCarried, encodeCarried, phaseOf, type ControlEvent, type EngineCommand, type EngineEvent, type EngineState, type PackedState } from '../engine';
+import { MAX_LAUNCHES_IN_FLIGHT, RolloutEngine, decodeCarried, encodeCarried, phaseOf, type ControlEvent, type EngineCommand, type EngineEvent, type EngineState, type PackedState } from '../engine';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { validateSpec } from '../contracts/spec';
 import { workflowNow } from './clock';
@@ -85,22 +85,8 @@ function watchActivities(pollMs: number, heartbeatSeconds: number) {
 /** Temporal patch id: launches count only on region listings younger than a few poll intervals (engine/slots.ts). */
 export const FRESH_LISTINGS_PATCH = 'fresh-listings-before-launch';
 
-/** Temporal patch id: at most MAX_LAUNCH_ACTIVITIES launch activities in flight (below). */
+/** Temporal patch id: at most MAX_LAUNCHES_IN_FLIGHT launches outstanding (engine/slots.ts). */
 export const BOUNDED_LAUNCHES_PATCH = 'bounded-launch-activities';
-
-/**
- * Launch activities in flight at once. Temporal's history service buffers the events that arrive while a
- * workflow task runs and fails that task (FORCE_CLOSE_COMMAND) once more than 100 are buffered
- * (history.maximumBufferedEventsBatch); each failure evicts the run from the worker's cache and the next task
- * replays the whole history. Measured at 10,000 instances with concurrency 500: 500 launch activities completing
- * within a second failed workflow task after workflow task until the worker fell behind its 10 s task timeout.
- * A launch activity completes in about one API round trip, so 32 in flight (≤ 64 events) still start hundreds
- * of restarts per second; the restart itself (restarting → running) is watched per region, not by these.
- * Targets waiting here already count as down (they are `launching` in the engine), and they are started like
- * the launches already in flight whatever arrives meanwhile (a pause or cancel stops the engine's next launches,
- * not these): the queue holds at most one wave's slots and drains in a few round trips.
- */
-const MAX_LAUNCH_ACTIVITIES = 32;
 
 export async function rolloutWorkflow(input: RolloutInput, resume?: Uint8Array | PackedState | EngineState): Promise<RolloutReport> {
   let engine: RolloutEngine;
@@ -128,8 +114,8 @@ export async function rolloutWorkflow(input: RolloutInput, resume?: Uint8Array |
 
   // Histories recorded before launches waited for fresh listings replay as they ran (no marker: false).
   engine.freshListings = patched(FRESH_LISTINGS_PATCH);
-  // Histories recorded before launch activities were bounded replay as they ran.
-  const launchCap = patched(BOUNDED_LAUNCHES_PATCH) ? MAX_LAUNCH_ACTIVITIES : Number.POSITIVE_INFINITY;
+  // Histories recorded before launches were bounded replay as they ran (no marker: unbounded).
+  if (patched(BOUNDED_LAUNCHES_PATCH)) engine.launchCap = MAX_LAUNCHES_IN_FLIGHT;
 
   const spec = engine.state.spec;
   const watchRegion = watchActivities(spec.instance.pollIntervalSeconds * 1000, spec.instance.heartbeatTimeoutSeconds);
@@ -186,8 +172,10 @@ export async function rolloutWorkflow(input: RolloutInput, resume?: Uint8Array |
         );
         return;
       case 'launch':
-        launchQueue.push(c.input);
-        startLaunches();
+        launches.launchRestart(c.input).then(
+          (result) => post({ type: 'launched', instanceId: c.input.instanceId, result }),
+          (err) => post(launchFailed(c.input.instanceId, err)),
+        );
         return;
       case 'watch':
         watchesInFlight++;
@@ -208,25 +196,6 @@ export async function rolloutWorkflow(input: RolloutInput, resume?: Uint8Array |
       case 'finish':
         report = c.report;
         return;
-    }
-  };
-
-  const launchQueue: LaunchInput[] = [];
-  let launchesInFlight = 0;
-  /** Starts queued launches, in the engine's order, while fewer than `launchCap` are in flight. */
-  const startLaunches = (): void => {
-    while (launchesInFlight < launchCap && launchQueue.length > 0) {
-      const launchInput = launchQueue.shift()!;
-      launchesInFlight++;
-      const done = (event: EngineEvent): void => {
-        launchesInFlight--;
-        post(event);
-        startLaunches();
-      };
-      launches.launchRestart(launchInput).then(
-        (result) => done({ type: 'launched', instanceId: launchInput.instanceId, result }),
-        (err) => done(launchFailed(launchInput.instanceId, err)),
-      );
     }
   };
 
