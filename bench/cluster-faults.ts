@@ -8,10 +8,9 @@
  * fault the time until the next restart took effect.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { maxConcurrentRestarting } from '../src/emulator/invariants';
 import { restartPiece, startCluster, stopCluster, type Piece } from '../scripts/cluster/index';
 import { ROOT, connectTemporal, makeFleet, startFleetEmulator, startRollout, uniqueSuffix } from './harness';
-import { collectEvidence, settleRun, until, type FaultContext, type Recovery, type RunResult } from './fault-runs';
+import { collectEvidence, recordCounts, settleRun, until, type FaultContext, type Recovery, type RunResult } from './fault-runs';
 import { spawnWorker, type BenchWorker } from './workers';
 
 const WORKERS = 3;
@@ -98,12 +97,8 @@ export async function clusterRun(ctx: FaultContext, opts: ClusterRunOptions): Pr
   return {
     run: 'cluster: worker kill -9, history, matching, PostgreSQL restarts',
     faults: `Temporal ${'v1.29.1'} as 4 processes on PostgreSQL (npm run cluster); ${WORKERS} starwave workers on one task queue; kill -9 of the worker running the region watch, then restarts of history, matching and PostgreSQL at 20/40/60/80 % of the restarts (the killed worker is not replaced)`,
-    targets: ids.length,
-    restartsSent: record.restarts.length,
-    restartedExactlyOnce: once.restartedOnce,
-    duplicates: once.duplicates.length,
+    ...recordCounts(record, ids, once),
     skippedWithoutReason: check.skippedWithoutReason + once.neverRestarted.length,
-    maxConcurrent: maxConcurrentRestarting(record),
     concurrencyLimit: CONCURRENCY,
     budget: `total 0; failures ${report?.counts.failed ?? '?'}`,
     phase: report?.phase ?? 'did not finish',

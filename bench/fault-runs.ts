@@ -111,6 +111,11 @@ export async function collectEvidence(ctx: FaultContext, client: Client, rollout
   return executions.filter((e) => e.workflowId === rolloutId).length;
 }
 
+/** The figures every fault run reads the same way from the emulator's record. */
+export function recordCounts(record: EmulatorRecord, ids: readonly string[], once: ReturnType<typeof exactlyOnce>): Pick<RunResult, 'targets' | 'restartsSent' | 'restartedExactlyOnce' | 'duplicates' | 'maxConcurrent'> {
+  return { targets: ids.length, restartsSent: record.restarts.length, restartedExactlyOnce: once.restartedOnce, duplicates: once.duplicates.length, maxConcurrent: maxConcurrentRestarting(record) };
+}
+
 /** Resolves once `probe()` holds (polled every 50-250 ms) or the deadline passes; says which. */
 export async function until(probe: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -174,12 +179,8 @@ export async function crashRun(ctx: FaultContext, dbDir: string): Promise<RunRes
   return {
     run: 'worker SIGKILL ×3 + Temporal server restart',
     faults: `3 × SIGKILL of the worker process at random points of the rollout (new worker process each time); Temporal dev server stopped and restarted once (same port, same SQLite file); worker heartbeatTimeoutSeconds 2; workers on ${ctx.runtime.kind === 'tsx' ? 'tsx' : 'compiled code'}`,
-    targets: ids.length,
-    restartsSent: record.restarts.length,
-    restartedExactlyOnce: once.restartedOnce,
-    duplicates: once.duplicates.length,
+    ...recordCounts(record, ids, once),
     skippedWithoutReason: check.skippedWithoutReason + once.neverRestarted.length,
-    maxConcurrent: maxConcurrentRestarting(record),
     concurrencyLimit: 4,
     budget: `total 0; failures ${report?.counts.failed ?? '?'}`,
     phase: report?.phase ?? 'did not finish',
@@ -227,13 +228,9 @@ export async function apiFaultRun(ctx: FaultContext, client: Client, address: st
   return {
     run: 'API faults',
     faults: 'STS credentials (key + security token); 30 % throttling (Retry-After 200 ms), 10 % 503, 5 % latency spikes of 1.5 s, 3 % drops before and 3 % after applying, 1 stuck, 1 failing, 1 busy (updating for 6 s)',
-    targets: ids.length,
-    restartsSent: record.restarts.length,
-    restartedExactlyOnce: once.restartedOnce,
-    duplicates: once.duplicates.length,
+    ...recordCounts(record, ids, once),
     // Never restarted and not explained by the report (failed with a kind, skipped or not started with a reason).
     skippedWithoutReason: check.skippedWithoutReason,
-    maxConcurrent: maxConcurrentRestarting(record),
     concurrencyLimit: 5,
     budget: `total 2; failures ${report?.counts.failed ?? '?'}${budgetOk ? ' (as specified)' : ''}`,
     phase: report?.phase ?? 'did not finish',
@@ -283,12 +280,8 @@ export async function skewRun(ctx: FaultContext, client: Client, address: string
   return {
     run: `clock skew ${skewMs / 60_000} min`,
     faults: `emulator clock ${skewMs / 60_000} min ahead (gateway tolerates 15 min)`,
-    targets: ids.length,
-    restartsSent: record.restarts.length,
-    restartedExactlyOnce: once.restartedOnce,
-    duplicates: once.duplicates.length,
+    ...recordCounts(record, ids, once),
     skippedWithoutReason: large ? 0 : once.neverRestarted.length,
-    maxConcurrent: maxConcurrentRestarting(record),
     concurrencyLimit: 3,
     budget: 'total 0',
     phase: report?.phase ? `${report.phase}${large && refused ? ' (auth, as expected)' : ''}` : large ? 'failed (auth, as expected)' : 'did not finish',

@@ -12,9 +12,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_KEY } from '../src/emulator';
 import { DEFAULT_WORKER_HEAP_MB } from '../src/config/env';
-import { ROOT, readUsage, watchWorkerOutput, workflowBundleFile, type ChildWorker, type ChildWorkerOptions, type ProcessUsage } from '../test/support/processes';
+import { ROOT, readUsage, watchWorkerOutput, workerEnv, workflowBundleFile, type ChildWorker, type ChildWorkerOptions, type ProcessUsage } from '../test/support/processes';
 import type { WorkerRuntime } from './build';
 
 export interface WorkerTuning {
@@ -84,14 +83,7 @@ export async function spawnWorker(runtime: WorkerRuntime, opts: SpawnOptions): P
   const child: ChildProcess = spawn(process.execPath, command, {
     cwd: runtime.kind === 'tsx' ? ROOT : runtime.root,
     env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: opts.address,
-      TEMPORAL_NAMESPACE: 'default',
-      STARWAVE_TASK_QUEUE: opts.taskQueue,
-      STARWAVE_ENDPOINTS: JSON.stringify(opts.endpoints),
-      ALIBABA_CLOUD_ACCESS_KEY_ID: DEFAULT_KEY.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEFAULT_KEY.accessKeySecret,
-      STARWAVE_LOG_LEVEL: opts.logLevel ?? 'INFO',
+      ...workerEnv(opts),
       STARWAVE_WORKFLOW_BUNDLE: bundlePath,
       STARWAVE_WORKER_HEAP_MB: String(heapMb),
       ...(tuning.maxCachedWorkflows !== undefined ? { STARWAVE_MAX_CACHED_WORKFLOWS: String(tuning.maxCachedWorkflows) } : {}),

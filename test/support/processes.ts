@@ -147,24 +147,27 @@ export function watchWorkerOutput(child: ChildProcess, onExit: () => void = () =
  * Runs `node --max-old-space-size=160 --import tsx src/worker/main.ts` as a child process with the environment an operator
  * would set. The child's pid is the worker itself (no npx wrapper), so /proc figures are its own.
  */
+/** The environment an operator would give a worker of these options (this process's, plus Temporal, emulator, key). */
+export function workerEnv(opts: Pick<ChildWorkerOptions, 'address' | 'taskQueue' | 'endpoints' | 'logLevel'>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TEMPORAL_ADDRESS: opts.address,
+    TEMPORAL_NAMESPACE: 'default',
+    STARWAVE_TASK_QUEUE: opts.taskQueue,
+    STARWAVE_ENDPOINTS: JSON.stringify(opts.endpoints),
+    ALIBABA_CLOUD_ACCESS_KEY_ID: DEFAULT_KEY.accessKeyId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEFAULT_KEY.accessKeySecret,
+    STARWAVE_LOG_LEVEL: opts.logLevel ?? 'INFO',
+  };
+}
+
 export async function spawnChildWorker(opts: ChildWorkerOptions): Promise<ChildWorker> {
   // The same V8 heap bound that `starwave worker` (bin/starwave.js) applies, so figures match what ships.
   const heapMb = process.env['STARWAVE_WORKER_HEAP_MB'] || '160';
   const heapArgs = heapMb === '0' ? [] : [`--max-old-space-size=${heapMb}`];
   const child: ChildProcess = spawn(process.execPath, [...heapArgs, '--import', 'tsx', join(ROOT, 'src/worker/main.ts')], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: opts.address,
-      TEMPORAL_NAMESPACE: 'default',
-      STARWAVE_TASK_QUEUE: opts.taskQueue,
-      STARWAVE_ENDPOINTS: JSON.stringify(opts.endpoints),
-      ALIBABA_CLOUD_ACCESS_KEY_ID: DEFAULT_KEY.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEFAULT_KEY.accessKeySecret,
-      STARWAVE_LOG_LEVEL: opts.logLevel ?? 'INFO',
-      ...(opts.bundlePath ? { STARWAVE_WORKFLOW_BUNDLE: opts.bundlePath } : {}),
-      ...opts.env,
-    },
+    env: { ...workerEnv(opts), ...(opts.bundlePath ? { STARWAVE_WORKFLOW_BUNDLE: opts.bundlePath } : {}), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pid = child.pid;
