@@ -43,14 +43,75 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** Attempts at starting the dev server when it exits before it is ready (see {@link startDevServer}). */
+export const DEV_SERVER_START_ATTEMPTS = 3;
+
 /**
  * Starts `temporal server start-dev` bound to 127.0.0.1 and resolves once the frontend answers a real call for the
  * namespace. The child is killed when this process exits.
+ *
+ * The dev server picks free ports for its internal services (history, matching, worker, metrics, HTTP) itself, by
+ * binding port 0 and releasing it; on a busy machine another process can take such a port before the server binds
+ * it, and the server then panics during start-up and exits. An early exit is therefore retried, with fresh ports,
+ * up to {@link DEV_SERVER_START_ATTEMPTS} times in all; each retry is logged with the server's own reason. A server
+ * that starts but does not become ready in time is not retried.
  */
 export async function startDevServer(opts: StartDevServerOptions = {}): Promise<DevServer> {
   const log = opts.log ?? noLog;
-  const namespace = opts.namespace ?? 'default';
   const cliPath = opts.cliPath ?? (await resolveTemporalCli({ log })).path;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(opts, cliPath, log);
+    } catch (err) {
+      const exitedEarly = err instanceof DevServerError && err.code === DevServerErrorCode.serverExited;
+      if (!exitedEarly || attempt >= DEV_SERVER_START_ATTEMPTS) throw err;
+      const reason = err.serverReason ?? 'it printed nothing';
+      log(`Temporal dev server exited before it was ready (attempt ${attempt} of ${DEV_SERVER_START_ATTEMPTS}: ${reason}); starting it again on fresh ports`);
+    }
+  }
+}
+
+/** Lines of the server's output kept for an error message: the first ones, the last ones, and every panic line. */
+class OutputKeeper {
+  private readonly head: string[] = [];
+  private readonly tail: string[] = [];
+  private readonly fatal: string[] = [];
+  private dropped = 0;
+
+  constructor(
+    private readonly headLines = 15,
+    private readonly tailLines = 30,
+  ) {}
+
+  add(line: string): void {
+    if (/^(panic|fatal error):|^Error:/.test(line) && this.fatal.length < 5) this.fatal.push(line);
+    if (this.head.length < this.headLines) {
+      this.head.push(line);
+      return;
+    }
+    this.tail.push(line);
+    if (this.tail.length > this.tailLines) {
+      this.tail.shift();
+      this.dropped++;
+    }
+  }
+
+  /** The server's own reason for stopping (its first panic or error line), if it printed one. */
+  reason(): string | undefined {
+    return this.fatal[0] ?? this.head.find((line) => line.trim() !== '');
+  }
+
+  text(): string {
+    if (this.head.length === 0) return '';
+    const gap = this.dropped ? [`... (${this.dropped} lines left out) ...`] : [];
+    const fatal = this.fatal.filter((line) => !this.head.includes(line) && !this.tail.includes(line));
+    const lines = [...fatal.map((line) => `[first error] ${line}`), ...this.head, ...gap, ...this.tail];
+    return `\n--- server output ---\n${lines.join('\n')}`;
+  }
+}
+
+async function startDevServerOnce(opts: StartDevServerOptions, cliPath: string, log: LogLine): Promise<DevServer> {
+  const namespace = opts.namespace ?? 'default';
   const port = opts.port ? opts.port : await freePort();
   const uiPort = opts.uiPort === false || opts.uiPort === undefined ? undefined : opts.uiPort || (await freePort());
   const address = `127.0.0.1:${port}`;
@@ -68,14 +129,15 @@ export async function startDevServer(opts: StartDevServerOptions = {}): Promise<
 
   log(`Starting ${cliPath} ${args.join(' ')}`);
   const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const outputTail: string[] = [];
+  const output = new OutputKeeper();
   const onServerLine = (line: string): void => {
-    outputTail.push(line);
-    if (outputTail.length > 30) outputTail.shift();
+    output.add(line);
     opts.serverLog?.(line);
   };
   forwardLines(child.stdout, onServerLine);
   forwardLines(child.stderr, onServerLine);
+  // 'close' comes after the child's output pipes have ended, so everything it printed has been seen.
+  const outputDone = new Promise<void>((resolvePromise) => child.on('close', () => resolvePromise()));
 
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exitedPromise = new Promise<void>((resolvePromise) => {
@@ -104,7 +166,6 @@ export async function startDevServer(opts: StartDevServerOptions = {}): Promise<
     return stopping;
   };
 
-  const tail = (): string => (outputTail.length ? `\n--- last server output ---\n${outputTail.join('\n')}` : '');
   try {
     await Promise.race([
       spawnError,
@@ -112,14 +173,18 @@ export async function startDevServer(opts: StartDevServerOptions = {}): Promise<
     ]);
   } catch (err) {
     await stop();
-    if (err instanceof DevServerError) {
-      throw new DevServerError(err.code, err.message + tail(), { cause: err });
-    }
-    throw new DevServerError(
-      DevServerErrorCode.serverExited,
-      `Could not start ${cliPath}: ${err instanceof Error ? err.message : String(err)}${tail()}`,
-      { cause: err },
-    );
+    // The whole of what the server printed before it went away (its pipes close soon after it exits).
+    await Promise.race([outputDone, new Promise((r) => setTimeout(r, 1_000).unref())]);
+    const serverReason = output.reason();
+    const failure =
+      err instanceof DevServerError
+        ? new DevServerError(err.code, err.message + output.text(), { cause: err, ...(serverReason && { serverReason }) })
+        : new DevServerError(
+            DevServerErrorCode.serverExited,
+            `Could not start ${cliPath}: ${err instanceof Error ? err.message : String(err)}${output.text()}`,
+            { cause: err, ...(serverReason && { serverReason }) },
+          );
+    throw failure;
   }
 
   const server: DevServer = { address, namespace, pid: child.pid ?? -1, stop };

@@ -25,8 +25,12 @@ export class DevServerError extends Error {
   constructor(
     readonly code: DevServerErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; serverReason?: string },
   ) {
     super(message, options);
+    if (options?.serverReason !== undefined) this.serverReason = options.serverReason;
   }
+
+  /** For a server that stopped: its own first panic or error line, when it printed one. */
+  readonly serverReason?: string;
 }
