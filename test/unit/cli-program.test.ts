@@ -2,7 +2,7 @@
  * The command line as a whole: one composition root (no library room imports src/cli), examples in
  * every --help, shell completion generated from the program, and the one error → exit code mapping.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
@@ -11,12 +11,42 @@ import { noWorker } from '../../src/client';
 import { TemporalUnreachableError } from '../../src/client/connection';
 import { bashCompletion, zshCompletion } from '../../src/cli/commands/completion';
 import { describeFailure } from '../../src/cli/failure';
-import { buildProgram } from '../../src/cli/main';
+import * as completionCommand from '../../src/cli/commands/completion';
+import * as controlCommands from '../../src/cli/commands/control';
+import * as demoCommand from '../../src/cli/commands/demo';
+import * as listCommand from '../../src/cli/commands/list';
+import * as planCommand from '../../src/cli/commands/plan';
+import * as processCommands from '../../src/cli/commands/processes';
+import * as scheduleCommand from '../../src/cli/commands/schedule';
+import * as startCommand from '../../src/cli/commands/start';
+import * as statusCommands from '../../src/cli/commands/status';
+import { COMMAND_MODULES, buildProgram as buildWith, type CommandLoader } from '../../src/cli/main';
 import { resetEnvCache } from '../../src/config/env';
 import { StarwaveError } from '../../src/contracts/errors';
 import { SpecValidationError } from '../../src/contracts/spec';
 
 const root = join(__dirname, '..', '..');
+
+// The CLI loads its command modules with require (fine compiled or under tsx); vitest's loader cannot require .ts
+// files, so here they come from the imports above. The last test of "loading only the command that runs" checks the
+// real require path in a child process.
+const COMMAND_FILES: Record<string, Record<string, unknown>> = {
+  './commands/plan': planCommand,
+  './commands/start': startCommand,
+  './commands/status': statusCommands,
+  './commands/list': listCommand,
+  './commands/control': controlCommands,
+  './commands/schedule': scheduleCommand,
+  './commands/processes': processCommands,
+  './commands/demo': demoCommand,
+  './commands/completion': completionCommand,
+};
+const loadImported: CommandLoader = (path) => {
+  const module = COMMAND_FILES[path];
+  if (!module) throw new Error(`no command module ${path} imported in this test`);
+  return module;
+};
+const buildProgram = (userArgs?: readonly string[]): Command => buildWith(userArgs, loadImported);
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -65,6 +95,53 @@ describe('composition root', () => {
       .filter((c) => !/\nExamples:\n {2}\$ starwave|\nExamples:\n {2}\$ .*starwave /.test(helpOf(c)))
       .map((c) => c.name());
     expect(withoutExamples).toEqual([]);
+  });
+});
+
+describe('loading only the command that runs', () => {
+  it('the table of command modules names every command of the program, in --help order, and each file exports its registrar', () => {
+    for (const m of COMMAND_MODULES) expect(typeof loadImported(m.path)[m.register], m.path).toBe('function');
+    expect(Object.keys(COMMAND_FILES).sort()).toEqual(COMMAND_MODULES.map((m) => m.path).sort());
+    const names = buildProgram().commands.map((c) => c.name()).filter((n) => n !== 'help');
+    expect(COMMAND_MODULES.flatMap((m) => m.names)).toEqual(names);
+  });
+
+  it('registers only the named command’s module, after global options with values too', () => {
+    for (const m of COMMAND_MODULES.filter((x) => x.path !== './commands/completion')) {
+      for (const name of m.names) {
+        expect(buildProgram([name, 'x']).commands.map((c) => c.name())).toEqual(m.names);
+        expect(buildProgram(['--address', 'h:1', name]).commands.map((c) => c.name())).toEqual(m.names);
+      }
+    }
+  });
+
+  it('registers every command for help, a misspelt command, completion and no command', () => {
+    const all = buildProgram().commands.length;
+    for (const args of [[], ['--help'], ['help', 'plan'], ['pln'], ['completion', 'bash']]) {
+      expect(buildProgram(args).commands.length, args.join(' ')).toBe(all);
+    }
+    expect(buildProgram(['--version']).commands).toHaveLength(0);
+  });
+
+  it('`starwave plan` loads neither the emulator, the demo, the schedules nor the worker', () => {
+    const script = "require('./src/cli/main.ts').buildProgram(['plan', 'x.yaml']).commands.length === 1 || process.exit(9); process.stdout.write(JSON.stringify(Object.keys(require.cache)))";
+    const loaded = JSON.parse(execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: root, encoding: 'utf8' })) as string[];
+    const ours = loaded.filter((f) => f.startsWith(join(root, 'src'))).map((f) => relative(root, f));
+    expect(ours).toContain(join('src', 'cli', 'commands', 'plan.ts'));
+    expect(ours.filter((f) => /^src\/(emulator|worker|activities|workflows)\/|commands\/(demo|schedule|processes)\.ts$/.test(f))).toEqual([]);
+  });
+});
+
+describe('a reader that goes away', () => {
+  it('`starwave --help | head`: the command ends with 0 and no stack trace when its output pipe is closed', async () => {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'src', 'cli', 'main.ts'), '--help'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Closed before the child writes anything (it needs far longer to load than this takes), so its write meets EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolvePromise) => child.on('close', (c) => resolvePromise(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
 
