@@ -3,7 +3,7 @@
  * The default source wraps the `@alicloud/credentials` default chain (spec §7), which caches and
  * refreshes temporary credentials itself; asking it on every request picks up refreshed keys.
  */
-import Credential from '@alicloud/credentials';
+import type Credential from '@alicloud/credentials';
 import { loadEnv } from '../config/env';
 import { redactSecrets } from './errors';
 
@@ -63,10 +63,16 @@ export function defaultCredentialSource(opts: DefaultCredentialSourceOptions = {
   let credential: Credential | undefined;
   return {
     async getCredentials(): Promise<Credentials> {
+      // The chain's first provider without the library: with both variables set the chain returns exactly this pair
+      // (spec §7, 1). Loading @alicloud/credentials costs ~20 ms of every
+      // CLI start (`node -e "require('@alicloud/credentials')"` 0.070 s against 0.050 s for an empty script), so it is
+      // loaded only when the environment holds no pair.
+      const fromEnvironment = environmentPair();
+      if (fromEnvironment) return fromEnvironment;
       let model;
       try {
         // Constructing the chain never throws for a missing configuration; the first call does.
-        credential ??= new Credential();
+        credential ??= new (require('@alicloud/credentials') as typeof import('@alicloud/credentials')).default();
         model = await credential.getCredential();
       } catch (err) {
         // Library messages name providers and variables; redact env secrets defensively anyway, and do not
@@ -86,6 +92,25 @@ export function defaultCredentialSource(opts: DefaultCredentialSourceOptions = {
       );
     },
   };
+}
+
+/**
+ * The chain's environment provider (@alicloud/credentials' EnvironmentVariableCredentialsProvider): both set, or
+ * none. Read through the process settings (src/config/env.ts), which read the environment once; when those are
+ * invalid the library's chain is asked instead, as before.
+ */
+function environmentPair(): Credentials | undefined {
+  let vars;
+  try {
+    vars = loadEnv().credentials;
+  } catch {
+    return undefined;
+  }
+  const accessKeyId = vars.ALIBABA_CLOUD_ACCESS_KEY_ID;
+  const accessKeySecret = vars.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+  if (!accessKeyId || !accessKeySecret) return undefined;
+  const securityToken = vars.ALIBABA_CLOUD_SECURITY_TOKEN;
+  return securityToken ? { accessKeyId, accessKeySecret, securityToken } : { accessKeyId, accessKeySecret };
 }
 
 /** The process's secret values; none when the settings are invalid (the process fails at start then anyway). */

@@ -9,7 +9,8 @@
  * the Basic password in a header, so neither is ever put into an error, and every URL this module
  * prints has the token replaced by `[REDACTED]`.
  */
-import { Pool, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Pool, requestVia } from './http';
 import { StarRocksInputError, redactSecrets } from './errors';
 import { networkErrorCode } from './response';
 import {
@@ -204,10 +205,9 @@ export class DataPlaneClient {
     let httpStatus: number;
     let body: { text: string; complete: boolean };
     try {
-      const response = await request(url, {
+      const response = await requestVia(this.dispatcherFor(origin), url, {
         method: 'GET',
         headers,
-        dispatcher: this.dispatcherFor(origin),
         headersTimeout: this.headersTimeoutMs,
         bodyTimeout: this.bodyTimeoutMs,
         ...(spec.signal ? { signal: spec.signal } : {}),

@@ -4,7 +4,8 @@
  * call and never a retry: the caller decides, guided by the error's class.
  */
 import { randomBytes } from 'node:crypto';
-import { Pool, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Pool, requestVia } from './http';
 import { StarRocksApiError, StarRocksInputError, StarRocksNotSentError, type NotSentReason } from './errors';
 import { StarRocksCredentialsError, type CredentialSource, type Credentials } from './credentials';
 import type { RateLimiter } from './rate-limit';
@@ -179,11 +180,10 @@ export class Transport {
 
     let raw: RawResponse;
     try {
-      const response = await request(url, {
+      const response = await requestVia(this.getDispatcher(), url, {
         method: 'POST',
         headers,
         ...(body !== undefined ? { body } : {}),
-        dispatcher: this.getDispatcher(),
         headersTimeout: this.opts.headersTimeoutMs,
         bodyTimeout: this.opts.bodyTimeoutMs,
         ...(signal ? { signal } : {}),

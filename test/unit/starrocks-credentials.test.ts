@@ -1,3 +1,4 @@
+import Credential from '@alicloud/credentials';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resetEnvCache } from '../../src/config/env';
 import { StarRocksCredentialsError, defaultCredentialSource, staticCredentials } from '../../src/starrocks/credentials';
@@ -44,7 +45,7 @@ describe('credentials', () => {
     expect(() => staticCredentials({ accessKeyId: '', accessKeySecret: '' })).toThrow(StarRocksCredentialsError);
   });
 
-  it('default chain reads the environment, including an STS token, on every call', async () => {
+  it('default chain reads the environment, including an STS token, as the process settings hold it', async () => {
     isolateChain();
     vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_ID', 'LTAI5tFAKE');
     vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_SECRET', SECRET);
@@ -52,7 +53,35 @@ describe('credentials', () => {
     const source = defaultCredentialSource();
     await expect(source.getCredentials()).resolves.toEqual({ accessKeyId: 'LTAI5tFAKE', accessKeySecret: SECRET, securityToken: 'FAKE.STS' });
     vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_SECRET', `${SECRET}-rotated`);
+    resetEnvCache();
     await expect(source.getCredentials()).resolves.toMatchObject({ accessKeySecret: `${SECRET}-rotated` });
+  });
+
+  it('returns from the environment exactly what the library’s own default chain returns', async () => {
+    isolateChain();
+    for (const token of ['FAKE.STS.token', '']) {
+      vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_ID', 'LTAI5tFAKEchain');
+      vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_SECRET', SECRET);
+      vi.stubEnv('ALIBABA_CLOUD_SECURITY_TOKEN', token);
+      resetEnvCache();
+      const library = await new Credential().getCredential();
+      const expected = { accessKeyId: library.accessKeyId, accessKeySecret: library.accessKeySecret, ...(library.securityToken ? { securityToken: library.securityToken } : {}) };
+      await expect(defaultCredentialSource().getCredentials()).resolves.toEqual(expected);
+    }
+  });
+
+  it('an ID without a secret is not a pair: the rest of the chain is asked, and says what to set', async () => {
+    isolateChain();
+    vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_ID', 'LTAI5tFAKEalone');
+    vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_SECRET', '');
+    const err = await defaultCredentialSource()
+      .getCredentials()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(StarRocksCredentialsError);
+    expect((err as Error).message).toContain('ALIBABA_CLOUD_ACCESS_KEY_SECRET');
   });
 
   it('nothing configured → a sentence listing what to set, no secrets', async () => {
