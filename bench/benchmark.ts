@@ -17,7 +17,7 @@ import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { compiledRuntime, describeRuntime, leanWorkflowBundle, type WorkerRuntime } from './build';
+import { bundleWithEmbeddedSources, compiledRuntime, describeRuntime, type WorkerRuntime } from './build';
 import { measureCli, measureIdle, type CliTiming, type IdleRow } from './footprint';
 import { ROOT, machineInfo, ownDevServer, watchLoad } from './harness';
 import { renderMarkdown, type BenchData, type Meta } from './render-bench';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const compiledRoot = arg('--compiled-root');
   const compiled: WorkerRuntime & { kind: 'dist' } = compiledRoot ? { kind: 'dist', root: resolve(compiledRoot) } : (await compiledRuntime(log)).runtime;
   const tsx: WorkerRuntime = { kind: 'tsx' };
-  const leanBundlePath = smoke ? undefined : await leanWorkflowBundle(log);
+  const sourcesBundlePath = smoke ? undefined : await bundleWithEmbeddedSources(log);
   const existing = arg('--temporal');
   const server = existing ? undefined : await ownDevServer();
   const address = existing ?? server!.address;
@@ -73,10 +73,10 @@ async function main(): Promise<void> {
           { label: 'tsx', runtime: tsx },
           { label: 'compiled, dist/worker/main.js', runtime: compiled, entry: 'main' },
           { label: 'compiled, defaults', runtime: compiled },
+          { label: 'compiled, before (bundle with sources, semi-space 16 MiB, 16 malloc arenas)', runtime: compiled, tuning: { bundlePath: sourcesBundlePath!, semiSpaceMb: 0, env: { MALLOC_ARENA_MAX: '16' } } },
+          { label: 'compiled, semi-space 4 MiB', runtime: compiled, tuning: { semiSpaceMb: 4 } },
           { label: 'compiled, sticky cache 2', runtime: compiled, tuning: { maxCachedWorkflows: 2 } },
           { label: 'compiled, 50 activity slots', runtime: compiled, tuning: { maxActivities: 50 } },
-          { label: 'compiled, bundle without embedded sources', runtime: compiled, tuning: { bundlePath: leanBundlePath! } },
-          { label: 'compiled, bundle without embedded sources, semi-space 4 MiB', runtime: compiled, tuning: { bundlePath: leanBundlePath!, nodeOptions: '--max-semi-space-size=4' } },
         ],
         10_000,
         2,
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       if (named && chosen.length !== named.length) throw new Error(`--scenario: unknown name among ${named.join(', ')}`);
       for (const s of chosen) {
         log(`scenario ${s.name} (${s.size} instances, ${describeDuration(s.duration)}, C=${s.concurrency})`);
-        rows.push(...(await runScenario({ address, runtimes: { tsx, compiled }, defaultRuntime: runtimeFlag, ...(variantFilter ? { variantFilter } : {}), ...(arg('--rounds') ? { rounds: Number(arg('--rounds')) } : {}), ...(leanBundlePath ? { leanBundlePath } : {}), log }, s)));
+        rows.push(...(await runScenario({ address, runtimes: { tsx, compiled }, defaultRuntime: runtimeFlag, ...(variantFilter ? { variantFilter } : {}), ...(arg('--rounds') ? { rounds: Number(arg('--rounds')) } : {}), ...(sourcesBundlePath ? { sourcesBundlePath } : {}), log }, s)));
       }
     }
   } finally {

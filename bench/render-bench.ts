@@ -73,8 +73,7 @@ const METHOD = `## Method
 - **start → first restart**: from starting the rollout (resolve, estimate look-ups, leases) to the first restart.
 - **longest workflow task**: from the rollout's histories, the longest WorkflowTaskStarted → WorkflowTaskCompleted
   (the worker's time on one activation plus its round trip), and how many workflow tasks timed out or failed (with the
-  failure causes in docs/benchmarks.json). The SDK stops an
-  activation after 5 s (isolateExecutionTimeout) and the server times a task out after 10 s.
+  failure causes in docs/benchmarks.json). starwave's worker stops an activation after 25 s (isolateExecutionTimeout; the SDK's default is 5 s) and the server times a task out after 30 s (ROLLOUT_WORKFLOW_TASK_TIMEOUT; 10 s before 5bc8f1a).
 - **history events/inst**: Σ history length of the rollout's runs (continue-as-new included) ÷ N; max
   events/execution also includes the lease registry.
 - **Idle worker**: started on an empty task queue, polling, no work, for 10 s; peak RSS and CPU from /proc.

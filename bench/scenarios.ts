@@ -44,8 +44,8 @@ export interface StarwaveVariant {
   /** Default: the run's runtime (compiled unless --runtime tsx). */
   runtime?: 'tsx' | 'compiled';
   tuning?: WorkerTuning;
-  /** Run on the workflow bundle built without embedded sources (bench/build.ts leanWorkflowBundle). */
-  leanBundle?: boolean;
+  /** Run on the workflow bundle with embedded sources, as built before (bench/build.ts bundleWithEmbeddedSources). */
+  sourcesBundle?: boolean;
 }
 
 export interface Scenario {
@@ -205,10 +205,13 @@ export function scenariosFor(sizes: readonly number[], smoke: boolean): Scenario
         variants: [
           { label: 'tsx, defaults', runtime: 'tsx' },
           { label: 'compiled, defaults', runtime: 'compiled' },
+          // As shipped before 2026-12-01: the bundle with embedded sources, Node's semi-space, glibc's arenas
+          // (8 per core: 16 on this 2-core machine).
+          { label: 'compiled, before (bundle with sources, semi-space 16 MiB, 16 malloc arenas)', runtime: 'compiled', sourcesBundle: true, tuning: { semiSpaceMb: 0, env: { MALLOC_ARENA_MAX: '16' } } },
+          { label: 'compiled, semi-space 16 MiB (Node’s)', runtime: 'compiled', tuning: { semiSpaceMb: 0 } },
+          { label: 'compiled, semi-space 4 MiB', runtime: 'compiled', tuning: { semiSpaceMb: 4 } },
+          { label: 'compiled, 16 malloc arenas (glibc’s)', runtime: 'compiled', tuning: { env: { MALLOC_ARENA_MAX: '16' } } },
           { label: 'compiled, sticky cache 2', runtime: 'compiled', tuning: { maxCachedWorkflows: 2 } },
-          { label: 'compiled, 50 activity slots', runtime: 'compiled', tuning: { maxActivities: 50 } },
-          { label: 'compiled, bundle without embedded sources', runtime: 'compiled', leanBundle: true },
-          { label: 'compiled, bundle without embedded sources, semi-space 4 MiB', runtime: 'compiled', leanBundle: true, tuning: { nodeOptions: '--max-semi-space-size=4' } },
         ],
       });
     }
@@ -224,8 +227,8 @@ export interface RunContext {
   rounds?: number;
   /** Only starwave variants whose label contains one of these (experiments). */
   variantFilter?: string[];
-  /** The bundle without embedded sources, for variants that ask for it. */
-  leanBundlePath?: string;
+  /** The bundle with embedded sources, for variants that ask for it. */
+  sourcesBundlePath?: string;
   log: (line: string) => void;
 }
 
@@ -253,8 +256,8 @@ async function runStarwave(ctx: RunContext, s: Scenario, fleet: Fleet, ids: read
   const client = await connectTemporal(ctx.address);
   const taskQueue = `bench-${s.name}-${uniqueSuffix()}`;
   const runtime = ctx.runtimes[variant.runtime ?? ctx.defaultRuntime];
-  if (variant.leanBundle && !ctx.leanBundlePath) throw new Error(`${variant.label}: no lean bundle was built`);
-  const tuning: WorkerTuning = { ...variant.tuning, ...(variant.leanBundle ? { bundlePath: ctx.leanBundlePath! } : {}) };
+  if (variant.sourcesBundle && !ctx.sourcesBundlePath) throw new Error(`${variant.label}: no bundle with embedded sources was built`);
+  const tuning: WorkerTuning = { ...variant.tuning, ...(variant.sourcesBundle ? { bundlePath: ctx.sourcesBundlePath! } : {}) };
   const worker = await spawnWorker(runtime, { address: ctx.address, taskQueue, endpoints: emulator.endpoints, logLevel: 'WARN', tuning });
   const spec: RolloutSpecInput = {
     name: `bench-${s.name}`,

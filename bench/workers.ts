@@ -25,7 +25,9 @@ export interface WorkerTuning {
   heapMb?: number;
   /** Another workflow bundle (STARWAVE_WORKFLOW_BUNDLE), e.g. one built without embedded sources. */
   bundlePath?: string;
-  /** NODE_OPTIONS for the worker (the launcher passes it on), e.g. `--max-semi-space-size=4`. */
+  /** STARWAVE_WORKER_SEMI_SPACE_MB of `starwave worker` (0: Node's default; unset: the launcher's default). */
+  semiSpaceMb?: number;
+  /** NODE_OPTIONS for the worker (the launcher passes it on). */
   nodeOptions?: string;
   /** Other environment of the worker process, e.g. MALLOC_ARENA_MAX. */
   env?: Record<string, string>;
@@ -87,6 +89,7 @@ export async function spawnWorker(runtime: WorkerRuntime, opts: SpawnOptions): P
       STARWAVE_WORKFLOW_BUNDLE: bundlePath,
       STARWAVE_WORKER_HEAP_MB: String(heapMb),
       ...(tuning.maxCachedWorkflows !== undefined ? { STARWAVE_MAX_CACHED_WORKFLOWS: String(tuning.maxCachedWorkflows) } : {}),
+      ...(tuning.semiSpaceMb !== undefined ? { STARWAVE_WORKER_SEMI_SPACE_MB: String(tuning.semiSpaceMb) } : {}),
       ...(tuning.nodeOptions ? { NODE_OPTIONS: tuning.nodeOptions } : {}),
       ...tuning.env,
       ...opts.env,

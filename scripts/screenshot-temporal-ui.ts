@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     taskQueue,
     credentials: staticCredentials(DEFAULT_KEY),
     endpointOverrides: emulator.endpoints,
-    workerOptions: { workflowBundle: { codePath: await workflowBundleFile() }, workflowsPath: undefined } as object,
+    workerOptions: { workflowBundle: { codePath: await workflowBundleFile() }, workflowsPath: undefined, bundlerOptions: undefined } as object,
   });
   const running = worker.run();
   const browser = await chromium.launch({ executablePath: browserPath, headless: true });

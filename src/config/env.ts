@@ -14,6 +14,8 @@ import { StarwaveError, type Problem } from '../contracts/errors';
 export const DEFAULT_TASK_QUEUE = 'starwave';
 /** Default V8 old-space limit of `starwave worker`, MiB. */
 export const DEFAULT_WORKER_HEAP_MB = 160;
+/** `starwave worker`'s V8 semi-space limit, MiB (bin/starwave.js sets it; docs/footprint.md has what it saves and costs). */
+export const DEFAULT_WORKER_SEMI_SPACE_MB = 8;
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
@@ -71,6 +73,13 @@ export const STARWAVE_ENV = {
     .transform(Number)
     .optional()
     .describe(`V8 old-space limit of \`starwave worker\` in MiB (default ${DEFAULT_WORKER_HEAP_MB}; 0 keeps Node's default).`),
+  STARWAVE_WORKER_SEMI_SPACE_MB: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of MiB (0 keeps Node’s default)')
+    .transform(Number)
+    .optional()
+    .describe(`V8 semi-space (young generation) limit of \`starwave worker\` in MiB (default ${DEFAULT_WORKER_SEMI_SPACE_MB}; 0 keeps Node's default, 16 on 64-bit). Set by the launcher, with MALLOC_ARENA_MAX=2 unless MALLOC_ARENA_MAX is set.`),
   STARWAVE_WORKER_SHUTDOWN_SECONDS: positiveInt('seconds').optional().describe('How long `starwave worker` may drain after SIGTERM/SIGINT before it exits (default 30).'),
   STARWAVE_EMULATOR_KEYS: optionalText.describe('Emulator only: JSON array of accepted key pairs (secret).'),
   STARWAVE_PROBE_TOKEN: optionalText.describe('StarRocks cluster token for FE /api/bootstrap?token= (proof of restart); one token for every instance (secret).'),

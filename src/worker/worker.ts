@@ -18,6 +18,7 @@ import { dataPlaneProber } from '../activities/probes';
 import { parseReceivers } from '../activities/notify';
 import { ConfigError, loadEnv } from '../config/env';
 import { approveLinkFromEnv } from '../api/approve-link';
+import { workflowWebpackConfig } from './bundle-options';
 
 
 export interface StarwaveWorkerOptions {
@@ -47,6 +48,20 @@ export interface StarwaveWorkerOptions {
   /** Extra Worker options (tests). */
   workerOptions?: Partial<WorkerOptions>;
 }
+
+/**
+ * How long one workflow activation may run in the worker's V8 context before the SDK stops it (the SDK's
+ * `isolateExecutionTimeout`, 5 s by default and not in its public option types; Worker.create takes it and
+ * test/e2e checks the compiled option). Two reasons for more than 5 s:
+ *  - A rollout of 10,000 targets is one workflow with a large state, and on a busy 2-core machine one activation
+ *    has taken seconds; a stopped activation fails the task, which is then replayed and takes as long again.
+ *  - Node can crash when a vm timeout fires while the context runs its microtasks (nodejs/node#38503, seen by the
+ *    SDK in sdk-typescript#939): "async hook stack has become corrupted" and the process is gone. That killed the
+ *    worker once in the benchmark at 10,000 (semi-space 8 MiB, 2 malloc arenas variant, docs/footprint.md).
+ * 25 s stays under the rollout's workflow task timeout (ROLLOUT_WORKFLOW_TASK_TIMEOUT, 30 s): a task the server
+ * would time out anyway is still cut by the worker, and a workflow stuck in a loop is still stopped.
+ */
+export const ISOLATE_EXECUTION_TIMEOUT_MS = 25_000;
 
 export function workflowsPath(): string {
   const dir = path.resolve(__dirname, '../workflows');
@@ -88,13 +103,15 @@ export async function createStarwaveWorker(opts: StarwaveWorkerOptions): Promise
     connection: opts.connection,
     namespace,
     taskQueue: opts.taskQueue,
-    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: workflowsPath() }),
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: workflowsPath(), bundlerOptions: { webpackConfigHook: workflowWebpackConfig } }),
     activities,
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 200,
     // One rollout is one workflow (plus the queue's lease registry), so a handful of cached workflows covers
     // several rollouts at once; the SDK's default follows the heap (10 at starwave's 160 MiB). Evicted
     // workflows replay from history on their next task (CPU, not correctness).
     ...(env.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: env.maxCachedWorkflows } : {}),
+    // Not in WorkerOptions' type (see ISOLATE_EXECUTION_TIMEOUT_MS); the SDK's option defaults let it through.
+    ...({ isolateExecutionTimeout: ISOLATE_EXECUTION_TIMEOUT_MS } as Partial<WorkerOptions>),
     ...opts.workerOptions,
   });
   return { worker, close: async () => Promise.all([clients.close(), dataPlane.close()]).then(() => undefined) };

@@ -1,6 +1,7 @@
 /**
  * `starwave worker` as a supervisor sees it: the real bin/starwave.js as a child process against the run's Temporal
- * dev server. The launcher (which sets the V8 heap limit) and the worker must live and die as one: `kill -9` of the
+ * dev server. The launcher (which sets the V8 heap and semi-space limits and glibc's malloc arenas for the worker
+ * child, leaving explicit settings alone) and the worker must live and die as one: `kill -9` of the
  * PID the supervisor started leaves no starwave process behind, and SIGTERM ends everything within the deadline.
  * Processes are found through /proc by the test's own task queue, which is on every one of their command lines.
  */
@@ -20,6 +21,12 @@ interface ProcInfo {
   ppid: number;
   state: string;
   argv: string[];
+}
+
+/** One variable of a process's initial environment (/proc/<pid>/environ). */
+function environOf(pid: number, name: string): string | undefined {
+  const entry = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((e) => e.startsWith(`${name}=`));
+  return entry?.slice(name.length + 1);
 }
 
 function readProc(pid: number): ProcInfo | undefined {
@@ -63,9 +70,12 @@ const started: StartedWorker[] = [];
 
 async function startWorker(env: Record<string, string> = {}): Promise<StartedWorker> {
   const taskQueue = uniqueTaskQueue('worker-process');
+  // The launcher's own defaults are under test: none of its settings come from the test runner's environment.
+  const base = { ...process.env };
+  for (const name of ['MALLOC_ARENA_MAX', 'STARWAVE_WORKER_SEMI_SPACE_MB', 'STARWAVE_WORKER_HEAP_MB', 'NODE_OPTIONS']) delete base[name];
   const launcher = spawn(process.execPath, [BIN, 'worker', '--task-queue', taskQueue], {
     cwd: ROOT,
-    env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: 'default', STARWAVE_LOG_LEVEL: 'WARN', ...env },
+    env: { ...base, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: 'default', STARWAVE_LOG_LEVEL: 'WARN', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -101,10 +111,26 @@ describe('starwave worker process', () => {
     const worker = processes.find((p) => p.ppid === launcher.pid);
     expect(processes.map((p) => p.pid).sort()).toEqual([launcher.pid, worker?.pid].sort());
     expect(worker?.argv).toContain('--max-old-space-size=160');
+    // The launcher's memory settings for the child (bin/starwave.js, docs/footprint.md).
+    expect(worker?.argv).toContain('--max-semi-space-size=8');
+    expect(environOf(worker!.pid, 'MALLOC_ARENA_MAX')).toBe('2');
+    expect(environOf(launcher.pid!, 'MALLOC_ARENA_MAX')).toBeUndefined();
 
     process.kill(launcher.pid!, 'SIGKILL');
     const left = await waitFor('no starwave process left after kill -9 of the launcher', 10_000, () => liveProcesses(taskQueue).length === 0 || undefined);
     expect(left).toBe(true);
+  });
+
+  it('leaves memory settings given explicitly alone', async () => {
+    const explicit = await startWorker({ STARWAVE_WORKER_SEMI_SPACE_MB: '0', MALLOC_ARENA_MAX: '4' });
+    const child = liveProcesses(explicit.taskQueue).find((p) => p.ppid === explicit.launcher.pid)!;
+    expect(child.argv.filter((a) => a.startsWith('--max-semi-space-size'))).toEqual([]);
+    expect(environOf(child.pid, 'MALLOC_ARENA_MAX')).toBe('4');
+
+    const viaNodeOptions = await startWorker({ NODE_OPTIONS: '--max-semi-space-size=2', STARWAVE_WORKER_SEMI_SPACE_MB: '12' });
+    const other = liveProcesses(viaNodeOptions.taskQueue).find((p) => p.ppid === viaNodeOptions.launcher.pid)!;
+    expect(other.argv.filter((a) => a.startsWith('--max-semi-space-size'))).toEqual([]);
+    expect(environOf(other.pid, 'NODE_OPTIONS')).toBe('--max-semi-space-size=2');
   });
 
   it('ends launcher and worker within the shutdown deadline on SIGTERM, exit code 0', async () => {

@@ -4,6 +4,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { maxConcurrentRestarting, multipleRestarts, restartCountsByInstance, wavesRespected } from '../../src/emulator/invariants';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { ROLLOUT_WORKFLOW_TASK_TIMEOUT } from '../../src/contracts/rollout';
+import { ISOLATE_EXECUTION_TIMEOUT_MS } from '../../src/worker/worker';
 import { fleet, startStack, type Stack } from '../support/stack';
 
 let stack: Stack | undefined;
@@ -48,6 +51,15 @@ describe('rollout on the real stack', () => {
     expect(stack.emulator.instances().every((i) => i.status === 'running')).toBe(true);
     expect(report.counts).toMatchObject({ targets: 12, restarted: 12, failed: 0, notStarted: 0 });
     expect(report.waves.map((w) => w.size)).toEqual([1, 3, 2, 1, 3, 2]);
+  });
+
+  it('runs its worker with starwave’s activation time limit, under the rollout’s workflow task timeout', async () => {
+    stack = await startStack(fleet(['cn-hangzhou'], 1, 100));
+    const [worker] = stack.workers;
+    // The SDK's option is not in its public types: this fails if an SDK upgrade stops passing it through.
+    expect(worker!.options.isolateExecutionTimeoutMs).toBe(ISOLATE_EXECUTION_TIMEOUT_MS);
+    expect(ISOLATE_EXECUTION_TIMEOUT_MS).toBeGreaterThan(5_000);
+    expect(ISOLATE_EXECUTION_TIMEOUT_MS).toBeLessThan(msToNumber(ROLLOUT_WORKFLOW_TASK_TIMEOUT));
   });
 
   it('parallel regions respect the per-region and the global limit', async () => {

@@ -13,6 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { DEFAULT_KEY } from '../../src/emulator';
 import { startDevServer, type DevServer } from '../../src/devserver/temporal-cli';
+import { WORKFLOW_BUNDLE_DEVTOOL, workflowWebpackConfig } from '../../src/worker/bundle-options';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
@@ -32,7 +33,7 @@ export async function connectTemporal(address: string): Promise<Client> {
  * so child workers start in about a second instead of bundling for several.
  */
 export async function workflowBundleFile(): Promise<string> {
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(WORKFLOW_BUNDLE_DEVTOOL);
   for (const dir of ['src/workflows', 'src/planning', 'src/engine', 'src/contracts', 'src/starrocks']) {
     for (const f of readdirSync(join(ROOT, dir)).sort()) hash.update(f).update(readFileSync(join(ROOT, dir, f)));
   }
@@ -41,6 +42,7 @@ export async function workflowBundleFile(): Promise<string> {
     const silent = () => {};
     const { code } = await bundleWorkflowCode({
       workflowsPath: join(ROOT, 'src/workflows/index.ts'),
+      webpackConfigHook: workflowWebpackConfig,
       logger: { log: silent, trace: silent, debug: silent, info: silent, warn: silent, error: silent },
     });
     writeFileSync(`${file}.tmp`, code);

@@ -2,11 +2,12 @@
  * The real stack for end-to-end tests: the emulator over HTTP, a real starwave worker on the run's
  * Temporal dev server (its own task queue), and a client. Assertions read the emulator's record.
  */
-import { bundleWorkflowCode, DefaultLogger, Runtime, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startEmulator, DEFAULT_KEY, type Emulator, type EmulatorOptions } from '../../src/emulator';
 import { staticCredentials } from '../../src/starrocks/credentials';
 import { createStarwaveWorker, workflowsPath } from '../../src/worker/worker';
+import { workflowWebpackConfig } from '../../src/worker/bundle-options';
 import type { NotifierConfig } from '../../src/activities';
 import { rolloutWorkflow } from '../../src/workflows/rollout';
 import { parseSpec, rolloutWorkflowId, type RolloutSpecInput } from '../../src/contracts/spec';
@@ -19,7 +20,7 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundles the workflows once per test file (process). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), webpackConfigHook: workflowWebpackConfig, logger: quietLogger });
   return bundle;
 }
 
@@ -33,6 +34,8 @@ const quietLogger = {
 };
 
 export interface RunningWorker {
+  /** The options the SDK compiled for this worker (what it really runs with). */
+  readonly options: Worker['options'];
   stop(): Promise<void>;
 }
 
@@ -41,6 +44,8 @@ export interface Stack {
   client: Client;
   taskQueue: string;
   startWorker(): Promise<RunningWorker>;
+  /** The workers started so far (the first one by startStack unless `startWorker: false`). */
+  workers: readonly RunningWorker[];
   startRollout(spec: RolloutSpecInput, extra?: Omit<RolloutInput, 'spec'>): Promise<WorkflowHandle<typeof rolloutWorkflow>>;
   runRollout(spec: RolloutSpecInput, extra?: Omit<RolloutInput, 'spec'>): Promise<RolloutReport>;
   close(): Promise<void>;
@@ -65,10 +70,11 @@ export async function startStack(
       endpointOverrides: emulator.endpoints,
       ...(opts.notifier ? { notifier: opts.notifier } : {}),
       ...(opts.probeTokenFor ? { probeTokenFor: (id: string) => opts.probeTokenFor!(emulator, id) } : {}),
-      workerOptions: { workflowBundle: await workflowBundle(), workflowsPath: undefined } as object,
+      workerOptions: { workflowBundle: await workflowBundle(), workflowsPath: undefined, bundlerOptions: undefined } as object,
     });
     const running = worker.run();
     const handle: RunningWorker = {
+      options: worker.options,
       async stop() {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running;
@@ -97,6 +103,7 @@ export async function startStack(
     client,
     taskQueue,
     startWorker,
+    workers,
     startRollout,
     async runRollout(spec, extra) {
       return (await startRollout(spec, extra)).result();
