@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     taskQueue,
     credentials: staticCredentials(DEFAULT_KEY),
     endpointOverrides: emulator.endpoints,
-    workerOptions: { workflowBundle: { codePath: await workflowBundleFile() }, workflowsPath: undefined } as object,
+    workerOptions: { workflowBundle: { codePath: await workflowBundleFile() }, workflowsPath: undefined, bundlerOptions: undefined } as object,
   });
   const running = worker.run();
   mkdirSync(OUT, { recursive: true });
@@ -72,6 +72,10 @@ async function main(): Promise<void> {
 
   try {
     if (want('basic')) await save('basic', await start('basic', { targets: { selectors: [{ regions: ['cn-hangzhou', 'cn-shanghai'] }] }, regions: { order: ['cn-shanghai'] }, waves: { sizes: [1, '100%'] }, concurrency: { global: 2 }, instance: policy }));
+
+    // The basic rollout recorded after the resolve activity answered with the fleet deflated (workflow patch
+    // compact-resolve-result); basic.json keeps the plain answer that earlier runs got.
+    if (want('compact-resolve')) await save('compact-resolve', await start('compact-resolve', { targets: { selectors: [{ regions: ['cn-hangzhou', 'cn-shanghai'] }] }, regions: { order: ['cn-shanghai'] }, waves: { sizes: [1, '100%'] }, concurrency: { global: 2 }, instance: policy }));
 
     if (want('faults')) {
       emulator.patchFaults({ throttling: { rate: 0.2, retryAfterMs: 100 }, drops: { dropAfterRate: 0.3, actions: ['RestartInstance'] }, restarts: { failInstanceIds: [hz[1]!], stuckInstanceIds: [hz[2]!] } });

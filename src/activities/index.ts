@@ -9,6 +9,7 @@ import { Context } from '@temporalio/activity';
 import type { EstimateInput, EstimateResult, LaunchHeartbeat, LaunchInput, LaunchResult, ResolveInput, ResolveResult, WatchInput, WatchResult } from '../contracts/activities';
 import { FAILURE_TYPES } from '../contracts/errors';
 import { resolveTargets } from '../planning/resolve';
+import { encodeFleet } from '../engine';
 import { unknownRegionProblems } from '../planning/regions';
 import type { ActivityDeps } from './deps';
 import { estimateRestarts } from './estimate';
@@ -23,7 +24,7 @@ export type { ActivityDeps, HealthProber, LeaseRegistry, NotifierConfig, RegionA
 export function createActivities(deps: ActivityDeps) {
   const now = deps.now ?? Date.now;
   return {
-    async resolveTargets({ spec }: ResolveInput): Promise<ResolveResult> {
+    async resolveTargets({ spec, compact }: ResolveInput): Promise<ResolveResult> {
       if (deps.knownRegions) {
         const problems = unknownRegionProblems(spec, deps.knownRegions);
         if (problems.length) {
@@ -35,7 +36,8 @@ export function createActivities(deps: ActivityDeps) {
           });
         }
       }
-      return adaptErrors(() => resolveTargets(deps.starrocks, spec));
+      const fleet = await adaptErrors(() => resolveTargets(deps.starrocks, spec));
+      return compact ? encodeFleet(fleet) : fleet;
     },
 
     async estimateRestarts(input: EstimateInput): Promise<EstimateResult> {

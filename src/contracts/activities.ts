@@ -11,8 +11,15 @@ import type { WaitCause } from './rollout';
 
 export interface ResolveInput {
   spec: RolloutSpec;
+  /**
+   * Answer with the fleet deflated to bytes (engine/codec.ts encodeFleet): the plain answer for 10,000 targets is
+   * about Temporal's 2 MB payload limit. Asked by workflows from patch `compact-resolve-result` on; earlier ones
+   * (and their replays) get the plain fleet.
+   */
+  compact?: boolean;
 }
-export type ResolveResult = ResolvedFleet;
+/** The fleet, or (when asked with `compact`) the fleet's JSON deflated: read it with engine/codec.ts decodeFleet. */
+export type ResolveResult = ResolvedFleet | Uint8Array;
 
 /** A permanent refusal of a call, handed back as data (the caller decides what it means for the rollout). */
 export interface Refusal {

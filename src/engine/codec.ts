@@ -7,9 +7,11 @@
  * growing with longer names; deflated they take ~230 KB (4.6x). fflate's browser build is pure
  * JavaScript (no Node module), so it runs in the workflow sandbox, and deflate is deterministic.
  * `decodeCarried` also reads the plain packed object and the raw state that earlier runs carried.
- * `unpackState(packState(s))` is `s` (property-tested). Pure.
+ * `unpackState(packState(s))` is `s` (property-tested). The resolve activity's answer (the fleet) is deflated the
+ * same way (`encodeFleet` / `decodeFleet`). Pure.
  */
 import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate/browser';
+import type { ResolvedFleet } from '../contracts/fleet';
 import type { EngineState, TargetRec, TargetState } from './state';
 
 const STATES: readonly TargetState[] = ['queued', 'launching', 'waiting', 'restarting', 'checking', 'restarted', 'failed', 'skipped', 'deferred', 'not_started', 'unknown'];
@@ -172,4 +174,19 @@ function isBytes(value: unknown): value is Uint8Array {
 export function decodeCarried(value: Uint8Array | PackedState | EngineState): EngineState {
   if (isBytes(value)) return unpackState(JSON.parse(strFromU8(inflateSync(value))) as PackedState);
   return isPacked(value) ? unpackState(value) : value;
+}
+
+/**
+ * The resolve activity's answer as bytes: the fleet's JSON deflated. For the same reason as the carried state: the
+ * plain answer for 10,000 targets with 30-character names is ~2 MB of JSON, Temporal's payload limit, so such a
+ * fleet could not even be resolved; deflated it is a tenth of that. A bare Uint8Array, because Temporal's payload
+ * converter sends only top-level bytes as binary (bytes inside an object would become JSON numbers).
+ */
+export function encodeFleet(fleet: ResolvedFleet): Uint8Array {
+  return deflateSync(strToU8(JSON.stringify(fleet)), { level: 6 });
+}
+
+/** The resolve activity's answer: deflated bytes (encodeFleet), or the plain fleet earlier workers answered with. */
+export function decodeFleet(value: Uint8Array | ResolvedFleet): ResolvedFleet {
+  return isBytes(value) ? (JSON.parse(strFromU8(inflateSync(value))) as ResolvedFleet) : value;
 }

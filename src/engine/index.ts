@@ -7,4 +7,4 @@ export * from './state';
 export * from './windows';
 export * from './eta';
 export type { Rejection } from './control';
-export { decodeCarried, encodeCarried, packState, unpackState, isPacked, type PackedState } from './codec';
+export { decodeCarried, decodeFleet, encodeCarried, encodeFleet, packState, unpackState, isPacked, type PackedState } from './codec';

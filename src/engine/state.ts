@@ -5,7 +5,8 @@
  *
  * Pure module: no Temporal, no Node built-ins, no clock (time arrives with every event).
  */
-import type { EstimateResult, LaunchInput, LaunchResult, Refusal, ResolveResult, WatchInput, WatchResult } from '../contracts/activities';
+import type { EstimateResult, LaunchInput, LaunchResult, Refusal, WatchInput, WatchResult } from '../contracts/activities';
+import type { ResolvedFleet } from '../contracts/fleet';
 import type { ErrorClass } from '../contracts/errors';
 import type {
   AuditEntry,
@@ -155,7 +156,7 @@ export interface EngineState {
   pendingNotices?: Array<{ notification: RolloutNotification; receivers?: string[] }>;
   /** Set in a continue-as-new snapshot: the new run sends the pending notifications again. */
   resendNotices?: true;
-  fleet?: ResolveResult;
+  fleet?: ResolvedFleet;
   plan?: { waves: PlannedWaveRec[]; regions: string[]; targetCount: number; failureBudget: number; problems: PlanProblem[] };
   targets: TargetRec[];
   /** Current wave number (1-based); 0 before the first. */
@@ -199,7 +200,7 @@ export type ControlEvent =
   | { type: 'skip'; instanceId: string; by?: string };
 
 export type EngineEvent =
-  | { type: 'resolved'; fleet: ResolveResult }
+  | { type: 'resolved'; fleet: ResolvedFleet }
   | { type: 'resolve_failed'; sentence: string; refusal?: Refusal }
   | { type: 'estimated'; region: string; result: EstimateResult }
   | { type: 'estimate_failed'; region: string }

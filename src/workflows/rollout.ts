@@ -31,7 +31,7 @@ import type { LaunchHeartbeat, WatchInput } from '../contracts/activities';
 import { FAILURE_TYPES, NON_RETRYABLE_FAILURE_TYPES, errorClassOfFailureType, type ErrorClass } from '../contracts/errors';
 import { approveUpdate, cancelUpdate, pauseUpdate, progressQuery, resumeUpdate, setLimitsUpdate, skipUpdate } from '../contracts/messages';
 import type { ApproveArgs, CancelArgs, ControlAck, ControlBase, LimitsPatch, RolloutInput, RolloutReport, SkipArgs } from '../contracts/rollout';
-import { MAX_LAUNCHES_IN_FLIGHT, RolloutEngine, decodeCarried, encodeCarried, phaseOf, type ControlEvent, type EngineCommand, type EngineEvent, type EngineState, type PackedState } from '../engine';
+import { MAX_LAUNCHES_IN_FLIGHT, RolloutEngine, decodeCarried, decodeFleet, encodeCarried, phaseOf, type ControlEvent, type EngineCommand, type EngineEvent, type EngineState, type PackedState } from '../engine';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { validateSpec } from '../contracts/spec';
 import { workflowNow } from './clock';
@@ -87,6 +87,9 @@ export const FRESH_LISTINGS_PATCH = 'fresh-listings-before-launch';
 
 /** Temporal patch id: at most MAX_LAUNCHES_IN_FLIGHT launches outstanding (engine/slots.ts). */
 export const BOUNDED_LAUNCHES_PATCH = 'bounded-launch-activities';
+
+/** Temporal patch id: the resolve activity answers with the fleet deflated (engine/codec.ts encodeFleet). */
+export const COMPACT_RESOLVE_PATCH = 'compact-resolve-result';
 
 export async function rolloutWorkflow(input: RolloutInput, resume?: Uint8Array | PackedState | EngineState): Promise<RolloutReport> {
   let engine: RolloutEngine;
@@ -145,8 +148,9 @@ export async function rolloutWorkflow(input: RolloutInput, resume?: Uint8Array |
   const dispatch = (c: EngineCommand): void => {
     switch (c.type) {
       case 'resolve':
-        setup.resolveTargets({ spec: engine.state.spec }).then(
-          (fleet) => post({ type: 'resolved', fleet }),
+        // From this patch on the fleet comes back deflated (10,000 targets are about the 2 MB payload limit as JSON).
+        setup.resolveTargets({ spec: engine.state.spec, ...(patched(COMPACT_RESOLVE_PATCH) ? { compact: true } : {}) }).then(
+          (answer) => post({ type: 'resolved', fleet: decodeFleet(answer) }),
           (err) => post({ type: 'resolve_failed', sentence: `The targets could not be resolved: ${innermost(err)}` }),
         );
         return;

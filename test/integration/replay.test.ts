@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { workflowsPath } from '../../src/worker/worker';
+import { workflowWebpackConfig } from '../../src/worker/bundle-options';
 
 const DIR = join(__dirname, '..', 'fixtures', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
@@ -16,12 +17,12 @@ let bundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const silent = () => {};
-  bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log: silent, trace: silent, debug: silent, info: silent, warn: silent, error: silent } });
+  bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), webpackConfigHook: workflowWebpackConfig, logger: { log: silent, trace: silent, debug: silent, info: silent, warn: silent, error: silent } });
 }, 120_000);
 
 describe('replay of recorded rollouts', () => {
   it('has fixtures for every ending and for continue-as-new', () => {
-    expect(files).toEqual(expect.arrayContaining(['basic.json', 'faults.json', 'control.json', 'waits.json', 'health.json', 'continue-as-new-run1.json', 'continue-as-new-run2.json', 'continue-as-new-deflated-run1.json', 'continue-as-new-deflated-run2.json']));
+    expect(files).toEqual(expect.arrayContaining(['basic.json', 'faults.json', 'control.json', 'waits.json', 'health.json', 'continue-as-new-run1.json', 'continue-as-new-run2.json', 'continue-as-new-deflated-run1.json', 'continue-as-new-deflated-run2.json', 'compact-resolve.json']));
   });
 
   for (const file of files) {
