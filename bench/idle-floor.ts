@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/idle-floor.ts` — the idle RSS of a bare Temporal worker, without starwave: the floor
  * under the idle figure of docs/footprint.md. One process per measurement, each started with the heap
- * bound `starwave worker` uses (--max-old-space-size=160): a Temporal dev server of its own, then a
+ * bound `starwave worker` uses (--max-old-space-size=160), once with Node's and glibc's other defaults and once
+ * with the rest of what the launcher sets (semi-space, --optimize-for-size, MALLOC_ARENA_MAX): a Temporal dev server of its own, then a
  * worker with (a) a bundle of one trivial workflow and one trivial activity, (b) the same worker with
  * starwave's prebuilt workflow bundle (dist/workflow-bundle.js, `npm run build` first). Each polls an
  * empty task queue for 5 s; VmHWM (peak RSS) from /proc. Two runs each.
@@ -11,6 +12,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { DEFAULT_WORKER_HEAP_MB, DEFAULT_WORKER_SEMI_SPACE_MB } from '../src/config/env';
 import { ROOT, ownDevServer } from './harness';
 
 /** Runs in the child: a worker on the bundle, polling 5 s, then prints its peak RSS in MiB. */
@@ -42,14 +44,21 @@ async function main(): Promise<void> {
   else process.stderr.write('idle-floor: dist/workflow-bundle.js is missing (npm run build); measuring the trivial bundle only\n');
   const server = await ownDevServer();
   try {
+    // Node's and glibc's defaults, then the settings `starwave worker`'s launcher gives its worker (bin/starwave.js).
+    const settings: Array<[string, string[], NodeJS.ProcessEnv]> = [
+      ['Node and glibc defaults', [], {}],
+      [`starwave worker's settings (semi-space ${DEFAULT_WORKER_SEMI_SPACE_MB} MiB, --optimize-for-size, MALLOC_ARENA_MAX=2)`, [`--max-semi-space-size=${DEFAULT_WORKER_SEMI_SPACE_MB}`, '--optimize-for-size'], { MALLOC_ARENA_MAX: '2' }],
+    ];
     for (const [label, bundle] of bundles) {
-      const runs: string[] = [];
-      for (let i = 0; i < 2; i++) {
-        const out = spawnSync(process.execPath, ['--max-old-space-size=160', '-e', PROBE, server.address, bundle], { cwd: ROOT, encoding: 'utf8' });
-        if (out.status !== 0) throw new Error(`the probe worker failed (exit ${out.status}):\n${out.stderr}`);
-        runs.push(out.stdout.trim());
+      for (const [setting, flags, env] of settings) {
+        const runs: string[] = [];
+        for (let i = 0; i < 2; i++) {
+          const out = spawnSync(process.execPath, [`--max-old-space-size=${DEFAULT_WORKER_HEAP_MB}`, ...flags, '-e', PROBE, server.address, bundle], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+          if (out.status !== 0) throw new Error(`the probe worker failed (exit ${out.status}):\n${out.stderr}`);
+          runs.push(out.stdout.trim());
+        }
+        process.stdout.write(`bare Temporal worker, ${label}, ${setting}: peak RSS ${runs.join(', ')} MiB\n`);
       }
-      process.stdout.write(`bare Temporal worker, ${label}: peak RSS ${runs.join(', ')} MiB\n`);
     }
   } finally {
     await server.stop();

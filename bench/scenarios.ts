@@ -207,9 +207,10 @@ export function scenariosFor(sizes: readonly number[], smoke: boolean): Scenario
           { label: 'compiled, defaults', runtime: 'compiled' },
           // As shipped before 2026-12-01: the bundle with embedded sources, Node's semi-space, glibc's arenas
           // (8 per core: 16 on this 2-core machine).
-          { label: 'compiled, before (bundle with sources, semi-space 16 MiB, 16 malloc arenas)', runtime: 'compiled', sourcesBundle: true, tuning: { semiSpaceMb: 0, env: { MALLOC_ARENA_MAX: '16' } } },
+          { label: 'compiled, before (bundle with sources, semi-space 16 MiB, 16 malloc arenas)', runtime: 'compiled', sourcesBundle: true, tuning: { semiSpaceMb: 0, env: { MALLOC_ARENA_MAX: '16', STARWAVE_WORKER_OPTIMIZE_FOR_SIZE: '0' } } },
           { label: 'compiled, semi-space 16 MiB (Node’s)', runtime: 'compiled', tuning: { semiSpaceMb: 0 } },
           { label: 'compiled, semi-space 4 MiB', runtime: 'compiled', tuning: { semiSpaceMb: 4 } },
+          { label: 'compiled, without --optimize-for-size', runtime: 'compiled', tuning: { env: { STARWAVE_WORKER_OPTIMIZE_FOR_SIZE: '0' } } },
           { label: 'compiled, 16 malloc arenas (glibc’s)', runtime: 'compiled', tuning: { env: { MALLOC_ARENA_MAX: '16' } } },
           { label: 'compiled, sticky cache 2', runtime: 'compiled', tuning: { maxCachedWorkflows: 2 } },
         ],

@@ -29,6 +29,8 @@ export interface WorkerTuning {
   semiSpaceMb?: number;
   /** NODE_OPTIONS for the worker (the launcher passes it on). */
   nodeOptions?: string;
+  /** Node flags before bin/starwave.js (the launcher runs its child with its own flags), e.g. V8 flags NODE_OPTIONS refuses. */
+  nodeFlags?: string[];
   /** Other environment of the worker process, e.g. MALLOC_ARENA_MAX. */
   env?: Record<string, string>;
 }
@@ -79,7 +81,7 @@ export async function spawnWorker(runtime: WorkerRuntime, opts: SpawnOptions): P
     command = [...(heapMb ? [`--max-old-space-size=${heapMb}`] : []), join(runtime.root, 'dist', 'worker', 'main.js')];
     bundlePath ??= join(runtime.root, 'dist', 'workflow-bundle.js');
   } else {
-    command = [join(runtime.root, 'bin', 'starwave.js'), 'worker', ...(tuning.maxActivities !== undefined ? ['--max-activities', String(tuning.maxActivities)] : [])];
+    command = [...(tuning.nodeFlags ?? []), join(runtime.root, 'bin', 'starwave.js'), 'worker', ...(tuning.maxActivities !== undefined ? ['--max-activities', String(tuning.maxActivities)] : [])];
     bundlePath ??= join(runtime.root, 'dist', 'workflow-bundle.js');
   }
   const child: ChildProcess = spawn(process.execPath, command, {

@@ -80,6 +80,10 @@ export const STARWAVE_ENV = {
     .transform(Number)
     .optional()
     .describe(`V8 semi-space (young generation) limit of \`starwave worker\` in MiB (default ${DEFAULT_WORKER_SEMI_SPACE_MB}; 0 keeps Node's default, 16 on 64-bit). Set by the launcher, with MALLOC_ARENA_MAX=2 unless MALLOC_ARENA_MAX is set.`),
+  STARWAVE_WORKER_OPTIMIZE_FOR_SIZE: z
+    .enum(['0', '1'], { message: 'must be 1 (default) or 0' })
+    .optional()
+    .describe('0 runs `starwave worker` without V8\'s --optimize-for-size, which the launcher sets by default (less memory, docs/footprint.md).'),
   STARWAVE_WORKER_SHUTDOWN_SECONDS: positiveInt('seconds').optional().describe('How long `starwave worker` may drain after SIGTERM/SIGINT before it exits (default 30).'),
   STARWAVE_EMULATOR_KEYS: optionalText.describe('Emulator only: JSON array of accepted key pairs (secret).'),
   STARWAVE_PROBE_TOKEN: optionalText.describe('StarRocks cluster token for FE /api/bootstrap?token= (proof of restart); one token for every instance (secret).'),

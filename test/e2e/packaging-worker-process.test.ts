@@ -72,7 +72,7 @@ async function startWorker(env: Record<string, string> = {}): Promise<StartedWor
   const taskQueue = uniqueTaskQueue('worker-process');
   // The launcher's own defaults are under test: none of its settings come from the test runner's environment.
   const base = { ...process.env };
-  for (const name of ['MALLOC_ARENA_MAX', 'STARWAVE_WORKER_SEMI_SPACE_MB', 'STARWAVE_WORKER_HEAP_MB', 'NODE_OPTIONS']) delete base[name];
+  for (const name of ['MALLOC_ARENA_MAX', 'STARWAVE_WORKER_SEMI_SPACE_MB', 'STARWAVE_WORKER_OPTIMIZE_FOR_SIZE', 'STARWAVE_WORKER_HEAP_MB', 'NODE_OPTIONS']) delete base[name];
   const launcher = spawn(process.execPath, [BIN, 'worker', '--task-queue', taskQueue], {
     cwd: ROOT,
     env: { ...base, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: 'default', STARWAVE_LOG_LEVEL: 'WARN', ...env },
@@ -113,6 +113,7 @@ describe('starwave worker process', () => {
     expect(worker?.argv).toContain('--max-old-space-size=160');
     // The launcher's memory settings for the child (bin/starwave.js, docs/footprint.md).
     expect(worker?.argv).toContain('--max-semi-space-size=8');
+    expect(worker?.argv).toContain('--optimize-for-size');
     expect(environOf(worker!.pid, 'MALLOC_ARENA_MAX')).toBe('2');
     expect(environOf(launcher.pid!, 'MALLOC_ARENA_MAX')).toBeUndefined();
 
@@ -122,9 +123,9 @@ describe('starwave worker process', () => {
   });
 
   it('leaves memory settings given explicitly alone', async () => {
-    const explicit = await startWorker({ STARWAVE_WORKER_SEMI_SPACE_MB: '0', MALLOC_ARENA_MAX: '4' });
+    const explicit = await startWorker({ STARWAVE_WORKER_SEMI_SPACE_MB: '0', STARWAVE_WORKER_OPTIMIZE_FOR_SIZE: '0', MALLOC_ARENA_MAX: '4' });
     const child = liveProcesses(explicit.taskQueue).find((p) => p.ppid === explicit.launcher.pid)!;
-    expect(child.argv.filter((a) => a.startsWith('--max-semi-space-size'))).toEqual([]);
+    expect(child.argv.filter((a) => a.startsWith('--max-semi-space-size') || a === '--optimize-for-size')).toEqual([]);
     expect(environOf(child.pid, 'MALLOC_ARENA_MAX')).toBe('4');
 
     const viaNodeOptions = await startWorker({ NODE_OPTIONS: '--max-semi-space-size=2', STARWAVE_WORKER_SEMI_SPACE_MB: '12' });

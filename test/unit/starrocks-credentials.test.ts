@@ -21,6 +21,19 @@ afterEach(() => {
   resetEnvCache();
 });
 
+/** What the default chain throws with only this key pair in the environment (the rest of the chain isolated). */
+async function chainRefusal(accessKeyId: string, accessKeySecret: string): Promise<unknown> {
+  isolateChain();
+  vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_ID', accessKeyId);
+  vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_SECRET', accessKeySecret);
+  return defaultCredentialSource()
+    .getCredentials()
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+}
+
 /** The chain's error names the credentials file path, so a secret planted in it shows what redaction catches. */
 async function chainErrorWithPlantedSecret(planted: string, source = () => defaultCredentialSource()): Promise<string> {
   isolateChain();
@@ -71,29 +84,13 @@ describe('credentials', () => {
   });
 
   it('an ID without a secret is not a pair: the rest of the chain is asked, and says what to set', async () => {
-    isolateChain();
-    vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_ID', 'LTAI5tFAKEalone');
-    vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_SECRET', '');
-    const err = await defaultCredentialSource()
-      .getCredentials()
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    const err = await chainRefusal('LTAI5tFAKEalone', '');
     expect(err).toBeInstanceOf(StarRocksCredentialsError);
     expect((err as Error).message).toContain('ALIBABA_CLOUD_ACCESS_KEY_SECRET');
   });
 
   it('nothing configured → a sentence listing what to set, no secrets', async () => {
-    isolateChain();
-    vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_ID', '');
-    vi.stubEnv('ALIBABA_CLOUD_ACCESS_KEY_SECRET', '');
-    const err = await defaultCredentialSource()
-      .getCredentials()
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    const err = await chainRefusal('', '');
     expect(err).toBeInstanceOf(StarRocksCredentialsError);
     const message = (err as Error).message;
     expect(message).toContain('ALIBABA_CLOUD_ACCESS_KEY_ID');

@@ -56,9 +56,9 @@ export async function gatherPlan(spec: RolloutSpec, sources: PlanSources): Promi
   // Resolution must succeed: without the targets there is no plan (a give-up is the command's error).
   const fleet = await resolveTargets((region) => retryingReader(sources.readerFor(region), retry), spec);
   const notes: string[] = [];
-  const { estimates, history } = await readHistory(spec, fleet, sources, retry, notes);
+  // The lease check (Temporal) and the history reads (the API) need only the fleet: both at once.
+  const [{ estimates, history }, leases] = await Promise.all([readHistory(spec, fleet, sources, retry, notes), checkLeases(fleet, sources)]);
   if (retried.size) notes.push(`Retried ${[...retried].map(([c, n]) => `${n} ${c.replace('_', ' ')}`).join(', ')} read(s) before they succeeded or were given up.`);
-  const leases = await checkLeases(fleet, sources);
   return { fleet, estimates, history, leases, notes };
 }
 
