@@ -48,7 +48,9 @@ export async function measureIdle(address: string, variants: readonly IdleVarian
     await worker.stop();
     const env = [
       v.tuning?.maxCachedWorkflows ? `STARWAVE_MAX_CACHED_WORKFLOWS=${v.tuning.maxCachedWorkflows}` : '',
-      v.tuning?.bundlePath ? 'STARWAVE_WORKFLOW_BUNDLE=<bundle without sources>' : '',
+      v.tuning?.bundlePath ? 'STARWAVE_WORKFLOW_BUNDLE=<bundle with embedded sources>' : '',
+      v.tuning?.semiSpaceMb !== undefined ? `STARWAVE_WORKER_SEMI_SPACE_MB=${v.tuning.semiSpaceMb}` : '',
+      ...Object.entries(v.tuning?.env ?? {}).map(([k, value]) => `${k}=${value}`),
       v.tuning?.nodeOptions ? `NODE_OPTIONS=${v.tuning.nodeOptions}` : '',
     ]
       .filter(Boolean)
@@ -59,7 +61,7 @@ export async function measureIdle(address: string, variants: readonly IdleVarian
         ? 'node --max-old-space-size=160 --import tsx src/worker/main.ts'
         : v.entry === 'main'
           ? 'node --max-old-space-size=160 dist/worker/main.js'
-          : `${env}node bin/starwave.js worker${v.tuning?.maxActivities ? ` --max-activities ${v.tuning.maxActivities}` : ''}`;
+          : `${env}node ${(v.tuning?.nodeFlags ?? []).map((f) => `${f} `).join('')}bin/starwave.js worker${v.tuning?.maxActivities ? ` --max-activities ${v.tuning.maxActivities}` : ''}`;
     rows.push({ label: v.label, round, runtime: describeRuntime(v.runtime), command, peakRssMiB: u.peakRssMiB, ...(launcher !== undefined ? { launcherPeakRssMiB: launcher } : {}), cpuS: u.cpuMs / 1000, readyMs });
     log(`  idle ${v.label}: worker ${u.peakRssMiB.toFixed(0)} MiB${launcher !== undefined ? ` (+ launcher ${launcher.toFixed(0)} MiB)` : ''}, ${(u.cpuMs / 1000).toFixed(1)} s CPU, ready after ${readyMs} ms`);
   }
