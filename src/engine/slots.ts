@@ -63,11 +63,6 @@ export function startability(e: RolloutEngine, t: TargetRec): Startability {
 }
 
 /**
- * Launches what the limits allow, in queue order. Targets seen down before their turn go first:
- * they hold a slot already, so launching them costs nothing. Detects a stall: work waits for a
- * slot that none of our restarts in flight will free.
- */
-/**
  * Launch commands outstanding at once (one launch activity each). Temporal's history service buffers the
  * events that arrive while a workflow task runs and fails that task (FORCE_CLOSE_COMMAND) once more than 100
  * are buffered (history.maximumBufferedEventsBatch); each failure evicts the run from the worker's cache and the
@@ -78,16 +73,30 @@ export function startability(e: RolloutEngine, t: TargetRec): Startability {
  */
 export const MAX_LAUNCHES_IN_FLIGHT = 32;
 
+/**
+ * Launches what the limits allow, in queue order. Targets seen down before their turn go first:
+ * they hold a slot already, so launching them costs nothing. Detects a stall: work waits for a
+ * slot that none of our restarts in flight will free.
+ */
 export function fillSlots(e: RolloutEngine): void {
   const st = e.state;
   if (st.stage !== 'running' || st.stop || st.paused || st.draining || st.refusal || st.queue.length === 0) {
     if (st.paused || st.queue.length === 0 || st.stop) st.stalledSinceMs = undefined;
     return;
   }
+  if (st.outstanding.launches.length >= e.launchCap) {
+    // Enough launch activities in flight: nothing starts until one answers, and the queue stays as it is (this
+    // runs on every event; a queue of thousands need not be copied each time). Not a stall: our own launches are
+    // in flight.
+    st.stalledSinceMs = undefined;
+    return;
+  }
   const limits = e.waveLimits();
   const { total, perRegion } = holderCounts(e);
   let used = total;
   const remaining: number[] = [];
+  /** Where the loop stopped early: the rest of the queue stays, in order, after `remaining`. */
+  let cut: number | undefined;
   let launched = 0;
   let blockedByLimits = 0;
   let stale: string[] | undefined;
@@ -95,7 +104,7 @@ export function fillSlots(e: RolloutEngine): void {
   for (let k = 0; k < queue.length; k++) {
     if (st.outstanding.launches.length >= e.launchCap) {
       // Enough launch activities in flight: the rest wait for one of them to answer.
-      remaining.push(...queue.slice(k));
+      cut = k;
       break;
     }
     const idx = queue[k]!;
@@ -104,7 +113,7 @@ export function fillSlots(e: RolloutEngine): void {
     if (!holds && used >= limits.global) {
       // Global limit reached: only down-queued targets (all at the front) could still start.
       blockedByLimits += queue.length - k;
-      remaining.push(...queue.slice(k));
+      cut = k;
       break;
     }
     const region = st.regions[t.region];
@@ -146,7 +155,8 @@ export function fillSlots(e: RolloutEngine): void {
       perRegion.set(t.region, inRegion + 1);
     }
   }
-  st.queue = remaining;
+  // Stopped at the first target: nothing was taken out, so the queue is kept as it is (no copy on every event).
+  st.queue = cut === undefined ? remaining : cut === 0 ? queue : remaining.concat(queue.slice(cut));
   const ourRestartsInFlight = [...e.active].some((i) => st.targets[i]!.s !== 'waiting') || st.outstanding.launches.length > 0;
   const waitersInFlight = e.active.size > 0;
   if (launched === 0 && blockedByLimits > 0 && !ourRestartsInFlight && !waitersInFlight) {
