@@ -77,8 +77,8 @@ export function buildProgram(userArgs?: readonly string[], load: CommandLoader =
   program.addHelpText('after', EXIT_CODES_HELP);
 
   const named = userArgs && commandOf(userArgs);
-  // `starwave --version` needs no command at all.
-  if (userArgs && named === undefined && userArgs.some((a) => a === '-V' || a === '--version')) return program;
+  // `starwave --version` alone needs no command at all (with other flags, e.g. --help, every command is listed).
+  if (userArgs?.length === 1 && (userArgs[0] === '-V' || userArgs[0] === '--version')) return program;
   const only = COMMAND_MODULES.find((m) => named !== undefined && named !== 'completion' && (m.names as readonly string[]).includes(named));
   for (const m of only ? [only] : COMMAND_MODULES) (load(m.path)[m.register] as Registrar)(program);
   return program;

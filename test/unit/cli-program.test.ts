@@ -121,6 +121,7 @@ describe('loading only the command that runs', () => {
       expect(buildProgram(args).commands.length, args.join(' ')).toBe(all);
     }
     expect(buildProgram(['--version']).commands).toHaveLength(0);
+    expect(buildProgram(['--version', '--help']).commands.length).toBe(all);
   });
 
   it('`starwave plan` loads neither the emulator, the demo, the schedules nor the worker', () => {
